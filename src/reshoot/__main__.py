@@ -1,0 +1,5 @@
+import sys
+
+from reshoot.cli import main
+
+sys.exit(main())

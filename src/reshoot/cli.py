@@ -1,0 +1,176 @@
+"""The ``reshoot`` command line: wires stages, shows progress, turns known errors into
+one clear line (exit 1). Anything unexpected is a bug: it prints the traceback, keeps it
+in a log file and exits 2.
+
+Heavy modules are imported inside the commands, so ``reshoot --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from reshoot import __version__
+from reshoot.errors import ReshootError
+
+log = logging.getLogger("reshoot")
+
+UNITS = {
+    "pa": "%", "iou_person": "", "miou": "", "mpjpe2d_px": "px", "mpjpe2d_720p": "px @720p",
+    "ate_pct": "% of path", "ate_m": "m", "rot_err_deg": "deg", "rpe_trans_m": "m/frame",
+    "rpe_rot_deg": "deg/frame", "scale": "", "focal_err_pct": "%", "wmpjpe_mm": "mm", "pampjpe_mm": "mm",
+}  # fmt: skip
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _dump_json(obj: Any) -> str:
+    def clean(x: Any) -> Any:  # JSON has no NaN: a metric that is not a number is null
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return x
+
+    return json.dumps(clean(obj), indent=2, default=_json_default)
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from reshoot.shot import Shot
+
+    summary = Shot.load(args.shot).summary()
+    if args.json:
+        print(_dump_json(summary))
+        return 0
+    s = summary
+    print(f"shot      {args.shot}")
+    print(f"video     {s['frames']} frames, {s['fps']:g} fps ({s['duration_s']:.2f} s), {s['width']}x{s['height']}"
+          + (f", pixel aspect {s['pixel_aspect']:g}" if s["pixel_aspect"] != 1 else ""))
+    if s["source"]:
+        print(f"source    {s['source']}")
+    if s["focal_px"] is not None:
+        f0, f1 = s["focal_px"]
+        print(f"lens      focal {f0:.1f} px" + (f" .. {f1:.1f} px (zooms)" if s["zooms"] else ""))
+    if s["camera_path_m"] is not None:
+        unit = "m" if s["camera_metric"] else "units (scale not resolved)"
+        print(f"camera    path length {s['camera_path_m']:.3f} {unit}")
+    print(f"people    {s['people']}" + (" (with instance masks)" if s["has_masks"] else ""))
+    for a in s["actors"]:
+        parts = [f"present in {a['frames_present']} frames"]
+        parts += [p for p, on in (("2D observations", a["observations"]), ("body", a["body"])) if on]
+        if a["joints"]:
+            parts.append(f"{a['joints']} world joints")
+        print(f"  actor {a['track_id']}: " + ", ".join(parts))
+    print(f"stages    {', '.join(s['stages']) or '(none)'}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from reshoot.eval.evaluate import evaluate
+    from reshoot.shot import Shot
+
+    est = Shot.load(args.shot)
+    gt = Shot.load(args.gt) if args.gt else None
+    metrics = evaluate(est, gt)
+    if args.json:
+        print(_dump_json(metrics))
+        return 0
+    print(f"{args.shot} against {args.gt or 'its own observations'}")
+    for key, unit in UNITS.items():
+        value = metrics.get(key)
+        text = "n/a" if value is None else f"{value:.4g}"
+        print(f"  {key:<14} {text:>10} {unit}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from reshoot.demo import run_demo
+
+    run_demo(Path(args.out))
+    return 0
+
+
+# ------------------------------------------------------------------------------- wiring
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reshoot",
+        description="Cinematic behaviour transfer: a shot's camera, lens and every actor's 3D motion, "
+        "extracted, refined by differentiable filming, and re-applied.",
+    )
+    parser.add_argument("--version", action="version", version=f"reshoot {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("info", help="summarise a saved shot", description="Print a summary of a shot folder.")
+    p.add_argument("shot", help="shot folder (with shot.json)")
+    p.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser(
+        "eval",
+        help="metrics of a shot, against ground truth or its own observations",
+        description="Composition (PA, IoU, 2D joint error), camera (ATE, RPE, rotation, focal) and body "
+        "(W-MPJPE, PA-MPJPE) metrics. Without --gt, the composition metrics compare the shot's bodies "
+        "with its own observations. A metric the shots cannot support is null, never made up.",
+    )
+    p.add_argument("shot", help="the estimated shot folder")
+    p.add_argument("--gt", help="ground-truth shot folder (e.g. from `reshoot synth`)")
+    p.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("demo", help="run the main job on a default input the project makes itself")
+    p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        return args.func(args)
+    except ReshootError as exc:
+        print(f"reshoot: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("reshoot: interrupted", file=sys.stderr)
+        return 130
+    except Exception:  # a bug: keep the traceback
+        text = traceback.format_exc()
+        fd, path = tempfile.mkstemp(prefix=f"reshoot-{time.strftime('%Y%m%d-%H%M%S')}-", suffix=".log")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"reshoot {__version__}\nargv: {sys.argv}\n\n{text}")
+        print(text, file=sys.stderr)
+        print(f"reshoot: internal error (a bug, please report it); traceback saved to {path}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
