@@ -39,3 +39,43 @@ def footage(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"real footage {path} is absent (../shared/footage is not beside the checkout)")
     return path
+
+
+def make_body_shot(num_frames: int = 6, width: int = 160, height: int = 90) -> Shot:
+    """Two anny bodies (low-poly) walking sideways in front of a still camera, with
+    instance masks rendered from the bodies themselves."""
+    from reshoot.bodymodel import load_anny, model_id
+    from reshoot.geometry import look_at
+    from reshoot.render.labels import render_labels
+    from reshoot.shot import Actor, BodyParams, Camera, Lens, Video
+    from reshoot.bodymodel import pose_body
+
+    anny_model = load_anny("fit", "float64")
+    T, B = num_frames, anny_model.bone_count
+    quats = np.zeros((T, B, 4))
+    quats[..., 0] = 1.0
+    actors = []
+    for k, (x0, pheno) in enumerate([(-0.6, {"gender": 0.0, "height": 0.6}), (0.7, {"gender": 1.0, "height": 0.4})]):
+        T_world_root = np.repeat(np.eye(4)[None], T, 0)
+        T_world_root[:, 0, 3] = x0 + 0.05 * np.arange(T)
+        T_world_root[:, 2, 3] = 0.86
+        body = BodyParams(model=model_id("fit"), phenotype=pheno, bone_names=list(anny_model.bone_labels),
+                          bone_quats_wxyz=quats.copy(), T_world_root=T_world_root)
+        posed = pose_body(body.model, body.phenotype, body.bone_quats_wxyz, body.T_world_root)
+        actors.append(Actor(track_id=k + 1, present=np.ones(T, bool), body=body,
+                            joint_names=list(anny_model.bone_labels), joints_world=posed.bone_heads_world))
+    eye = torch.tensor([[0.0, -5.0, 1.4]], dtype=torch.float64).expand(T, 3)
+    T_world_cam = look_at(eye, torch.tensor([0.0, 0.0, 0.9], dtype=torch.float64).expand(T, 3)).numpy()
+    shot = Shot(
+        video=Video(fps=24.0, num_frames=T, width=width, height=height),
+        lens=Lens.constant(T, 120.0, 120.0, width / 2, height / 2),
+        camera=Camera(T_world_cam=T_world_cam, metric=True),
+        actors=actors,
+    )
+    shot.masks = InstanceMasks(labels=render_labels(shot))
+    return shot
+
+
+@pytest.fixture(scope="session")
+def body_shot() -> Shot:
+    return make_body_shot()

@@ -78,3 +78,12 @@ def test_demo_runs(tmp_path, capsys):
     assert "not built yet" in out and "ate_pct" in out
     assert (tmp_path / "demo" / "gt" / "shot.json").is_file()
     assert (tmp_path / "demo" / "estimate" / "shot.json").is_file()
+
+
+def test_eval_renders_bodies_for_the_composition_metrics(tmp_path, body_shot, capsys):
+    body_shot.save(tmp_path / "shot")
+    assert main(["eval", str(tmp_path / "shot"), "--gt", str(tmp_path / "shot"), "--json"]) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert m["pa"] == 100.0 and m["iou_person"] == 1.0 and m["miou"] == 1.0
+    assert main(["eval", str(tmp_path / "shot"), "--json"]) == 0  # against its own masks
+    assert json.loads(capsys.readouterr().out)["pa"] == 100.0

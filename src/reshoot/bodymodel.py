@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from reshoot.errors import ReshootError
 
@@ -18,6 +23,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+ANNY_VERSION = "0.6.2"
+# In a development checkout, `make install` builds the caches in .cache/ at the root:
+# use them when the environment names no other place.
+_CHECKOUT_CACHE = Path(__file__).resolve().parents[2] / ".cache"
+if (_CHECKOUT_CACHE / "anny").is_dir():
+    os.environ.setdefault("ANNY_CACHE_DIR", str(_CHECKOUT_CACHE / "anny"))
+    os.environ.setdefault("WARP_CACHE_PATH", str(_CHECKOUT_CACHE / "warp"))
+
 #: The anny configurations reshoot uses, by role.
 #: ``fit``: low-poly mesh (369 vertices) and a light rig (38 bones) for fitting and
 #: differentiable rendering; ``render``: the full mesh (13718 vertices) for pictures.
@@ -25,6 +38,66 @@ VARIANTS: dict[str, dict[str, str]] = {
     "fit": dict(rig="anny-notoes-nohands", topology="notoes_collapse3pc", skinning_method="lbs"),
     "render": dict(rig="anny-notoes-nohands", topology="anny", skinning_method="lbs"),
 }
+
+
+def model_id(variant: str) -> str:
+    """The id stored in a shot's ``BodyParams.model`` for a variant, e.g.
+    ``'anny-0.6.2:anny-notoes-nohands/notoes_collapse3pc'``."""
+    v = VARIANTS[variant]
+    return f"anny-{ANNY_VERSION}:{v['rig']}/{v['topology']}"
+
+
+def variant_of(model: str) -> str:
+    """Inverse of :func:`model_id`."""
+    for variant in VARIANTS:
+        if model_id(variant) == model:
+            return variant
+    known = ", ".join(model_id(v) for v in VARIANTS)
+    raise ReshootError(f"unknown body model {model!r}; this reshoot knows {known}")
+
+
+@dataclass
+class PosedBody:
+    """A posed body over frames, in the world."""
+
+    vertices_world: np.ndarray
+    """(T, V, 3) metres"""
+    bone_heads_world: np.ndarray
+    """(T, B, 3) metres: the head of each bone, the body's joints"""
+    faces: np.ndarray
+    """(F, 3) triangle vertex indices"""
+
+
+def pose_body(
+    model: str, phenotype: dict[str, float], bone_quats_wxyz: np.ndarray, T_world_root: np.ndarray, batch: int = 64
+) -> PosedBody:
+    """Evaluate anny for a pose sequence (the fields of a shot's ``BodyParams``).
+
+    ``bone_quats_wxyz`` (T, B, 4): each bone's rotation about its own head (anny's
+    "local-ref"); the root's entry is ignored, its world pose is ``T_world_root`` (T, 4, 4).
+    """
+    import roma
+    import torch
+
+    from reshoot.frames import quat_wxyz_to_xyzw
+
+    anny_model = load_anny(variant_of(model), "float64")
+    T, B = bone_quats_wxyz.shape[:2]
+    if B != anny_model.bone_count:
+        raise ReshootError(f"body has {B} bones but {model} has {anny_model.bone_count}")
+    rot = roma.unitquat_to_rotmat(quat_wxyz_to_xyzw(torch.from_numpy(bone_quats_wxyz)))
+    pose = torch.eye(4, dtype=torch.float64).repeat(T, B, 1, 1)
+    pose[:, :, :3, :3] = rot
+    pose[:, 0] = torch.from_numpy(T_world_root)
+    pheno = {k: torch.full((1,), float(v), dtype=torch.float64) for k, v in phenotype.items()}
+    verts, heads = [], []
+    with torch.no_grad():
+        for s in range(0, T, batch):
+            chunk = pose[s : s + batch]
+            out = anny_model(pose_parameters=chunk, phenotype_kwargs={k: v.expand(len(chunk)) for k, v in pheno.items()})
+            verts.append(out["vertices"].numpy())
+            heads.append(out["bone_poses"][:, :, :3, 3].numpy())
+    return PosedBody(np.concatenate(verts), np.concatenate(heads), anny_model.get_triangular_faces().numpy())
 
 
 @functools.lru_cache(maxsize=None)

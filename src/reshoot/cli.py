@@ -90,7 +90,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     est = Shot.load(args.shot)
     gt = Shot.load(args.gt) if args.gt else None
-    metrics = evaluate(est, gt)
+    renderer = None
+    if any(a.body is not None for a in est.actors):
+        from reshoot.render.labels import render_labels as renderer
+    metrics = evaluate(est, gt, render_labels=renderer)
     if args.json:
         print(_dump_json(metrics))
         return 0
