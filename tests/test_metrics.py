@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from reshoot.errors import ReshootError
 from reshoot.eval import (
     composition_scores,
     focal_error_pct,
@@ -180,3 +181,10 @@ def test_evaluate_with_a_label_renderer_and_shuffled_actors(small_shot):
     m = evaluate(est, ref, render_labels=lambda shot: small_shot.masks.labels)
     assert m["pa"] == 100 and m["iou_person"] == 1 and m["miou"] == 1
     assert m["matched_actors"] == [[1, 51], [2, 50]]
+
+
+def test_evaluate_refuses_shots_of_different_footage(small_shot):
+    other = copy.deepcopy(small_shot)
+    other.video.width = 320
+    with pytest.raises(ReshootError, match="estimate has 12 frames of 320x90, the reference 12 frames of 160x90"):
+        evaluate(other, small_shot)

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from scipy.optimize import linear_sum_assignment
 
+from reshoot.errors import ReshootError
 from reshoot.eval.body import pa_mpjpe_mm, w_mpjpe_mm
 from reshoot.eval.composition import composition_scores, mpjpe_2d, to_reference_height
 from reshoot.eval.trajectory import focal_error_pct, trajectory_errors
@@ -93,6 +94,13 @@ def evaluate(est: Shot, ref: Shot | None = None, render_labels: LabelRenderer | 
     """All metrics of ``est`` against ground truth ``ref``; without ``ref``, the composition
     metrics compare ``est``'s rendered bodies with its own observations (the paper's
     protocol on real footage). Keys as :data:`METRIC_KEYS`, plus ``matched_actors``."""
+    if ref is not None:
+        mine, theirs = (est.num_frames, est.video.width, est.video.height), (ref.num_frames, ref.video.width, ref.video.height)
+        if mine != theirs:
+            raise ReshootError(
+                f"the shots do not cover the same footage: the estimate has {mine[0]} frames of {mine[1]}x{mine[2]}, "
+                f"the reference {theirs[0]} frames of {theirs[1]}x{theirs[2]}"
+            )
     out: dict[str, Any] = dict.fromkeys(METRIC_KEYS)
     target = ref if ref is not None else est
     pairs = match_actors(est, ref) if ref is not None else [(i, i) for i in range(len(est.actors))]
@@ -146,10 +154,10 @@ def evaluate(est: Shot, ref: Shot | None = None, render_labels: LabelRenderer | 
         return out
 
     # camera and lens against ground truth
-    if est.camera is not None and ref.camera is not None and est.num_frames == ref.num_frames:
+    if est.camera is not None and ref.camera is not None:
         traj = trajectory_errors(est.camera.T_world_cam, ref.camera.T_world_cam)
         out.update({k: v for k, v in traj.as_dict().items() if k in METRIC_KEYS})
-    if est.lens is not None and ref.lens is not None and est.num_frames == ref.num_frames:
+    if est.lens is not None and ref.lens is not None:
         out["focal_err_pct"] = focal_error_pct(est.lens.fx, ref.lens.fx)
 
     # bodies in the world
