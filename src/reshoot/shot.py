@@ -28,7 +28,7 @@ import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -142,8 +142,8 @@ class Lens(_Record):
 
     @classmethod
     def constant(cls, num_frames: int, fx: float, fy: float, cx: float, cy: float) -> Lens:
-        full = lambda v: np.full(num_frames, float(v))  # noqa: E731
-        return cls(fx=full(fx), fy=full(fy), cx=full(cx), cy=full(cy))
+        """The same intrinsics on every frame."""
+        return cls(*(np.full(num_frames, float(v)) for v in (fx, fy, cx, cy)))
 
     def K(self) -> np.ndarray:
         """Intrinsic matrices, shape (T, 3, 3)."""

@@ -53,6 +53,11 @@ class TrajectoryErrors:
         return asdict(self)
 
 
+def spread(points: np.ndarray) -> float:
+    """RMS distance of points (N, 3) from their centroid."""
+    return float(np.sqrt(((points - points.mean(0)) ** 2).sum(-1).mean()))
+
+
 def _evo_path(T_world_cam: np.ndarray):
     from evo.core.trajectory import PosePath3D
 
@@ -72,7 +77,6 @@ def trajectory_errors(T_world_cam_est: np.ndarray, T_world_cam_ref: np.ndarray) 
 
     p_est, p_ref = T_world_cam_est[:, :3, 3], T_world_cam_ref[:, :3, 3]
     path_length = float(np.linalg.norm(np.diff(p_ref, axis=0), axis=-1).sum())
-    spread = lambda p: float(np.sqrt(((p - p.mean(0)) ** 2).sum(-1).mean()))  # noqa: E731
     R_est = torch.from_numpy(T_world_cam_est[:, :3, :3])
     R_ref = torch.from_numpy(T_world_cam_ref[:, :3, :3])
     rel = metrics.PoseRelation

@@ -42,4 +42,5 @@ __all__ = [
     "umeyama",
     "unproject",
     "vee",
+    "world_to_pixels",
 ]

@@ -196,15 +196,14 @@ class Rasterizer:
         self._label.write(np.zeros(self.width * self.height, dtype="u1").tobytes())
         for mesh in meshes:
             self._draw(mesh)
-        flip = lambda a: np.ascontiguousarray(a[::-1])  # noqa: E731  GL row 0 is the bottom
-        rgb = np.frombuffer(self.fbo.read(components=3, attachment=0), np.uint8).reshape(self.height, self.width, 3)
-        depth = np.frombuffer(self.fbo.read(components=1, attachment=1, dtype="f4"), np.float32)
-        labels = np.frombuffer(self.fbo.read(components=1, attachment=2, dtype="u1"), np.uint8)
-        return Render(
-            rgb=flip(rgb),
-            depth_m=flip(depth.reshape(self.height, self.width)),
-            labels=flip(labels.reshape(self.height, self.width)),
-        )
+        return Render(rgb=self._read(0, 3, "f1"), depth_m=self._read(1, 1, "f4"), labels=self._read(2, 1, "u1"))
+
+    def _read(self, attachment: int, components: int, dtype: str) -> np.ndarray:
+        """One attachment as an image, row 0 at the top (GL's row 0 is the bottom)."""
+        data = np.frombuffer(self.fbo.read(components=components, attachment=attachment, dtype=dtype),
+                             {"f1": np.uint8, "f4": np.float32, "u1": np.uint8}[dtype])
+        shape = (self.height, self.width, components) if components > 1 else (self.height, self.width)
+        return np.ascontiguousarray(data.reshape(shape)[::-1])
 
     def _draw(self, mesh: Mesh) -> None:
         v = mesh.vertices_world
