@@ -44,11 +44,10 @@ def footage(name: str) -> Path:
 def make_body_shot(num_frames: int = 6, width: int = 160, height: int = 90) -> Shot:
     """Two anny bodies (low-poly) walking sideways in front of a still camera, with
     instance masks rendered from the bodies themselves."""
-    from reshoot.bodymodel import load_anny, model_id
+    from reshoot.bodymodel import load_anny, model_id, pose_body
     from reshoot.geometry import look_at
     from reshoot.render.labels import render_labels
     from reshoot.shot import Actor, BodyParams, Camera, Lens, Video
-    from reshoot.bodymodel import pose_body
 
     anny_model = load_anny("fit", "float64")
     T, B = num_frames, anny_model.bone_count
