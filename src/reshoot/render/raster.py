@@ -12,14 +12,11 @@ window x = fx X / Z + cx, and rows are flipped on read-back so that row 0 is the
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from reshoot.errors import ReshootError, ShapeError
-
-log = logging.getLogger(__name__)
 
 _VERTEX = """
 #version 330
@@ -146,6 +143,9 @@ class Rasterizer:
         self._zbuf = self.ctx.depth_renderbuffer(size)
         self.fbo = self.ctx.framebuffer([self._color, self._depth, self._label], self._zbuf)
         self.prog = self.ctx.program(vertex_shader=_VERTEX, fragment_shader=_FRAGMENT)
+        # the float depth and integer label attachments are reset by upload, not glClear
+        self._clear_depth = np.full(width * height, np.inf, dtype="f4").tobytes()
+        self._clear_label = bytes(width * height)
 
     def close(self) -> None:
         self.ctx.release()
@@ -192,8 +192,8 @@ class Rasterizer:
         self.ctx.enable(self.ctx.DEPTH_TEST)
         self.ctx.disable(self.ctx.CULL_FACE)
         self.fbo.clear(*background, 1.0, depth=1.0)
-        self._depth.write(np.full(self.width * self.height, np.inf, dtype="f4").tobytes())
-        self._label.write(np.zeros(self.width * self.height, dtype="u1").tobytes())
+        self._depth.write(self._clear_depth)
+        self._label.write(self._clear_label)
         for mesh in meshes:
             self._draw(mesh)
         return Render(rgb=self._read(0, 3, "f1"), depth_m=self._read(1, 1, "f4"), labels=self._read(2, 1, "u1"))
