@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from reshoot.errors import ShapeError
 from reshoot.eval.evaluate import evaluate
 from reshoot.geometry import project
 from reshoot.render.labels import render_labels
@@ -79,3 +80,93 @@ def test_composition_metrics_respond_to_a_camera_error(body_shot):
     m = evaluate(est, body_shot, render_labels=render_labels)
     assert 95 < m["pa"] < 99.9 and 0.3 < m["iou_person"] < 0.95
     assert m["mpjpe2d_px"] == pytest.approx(120 * 0.05 / 5.0, rel=0.1)  # f * dx / depth
+
+
+# --- textures ---------------------------------------------------------------------------
+
+RED, GREEN, BLUE, YELLOW = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)
+# a 2 x 2 checker of 8 x 8-texel blocks: linear filtering is exact inside each block
+CHECKER = np.repeat(np.repeat(np.array([[RED, GREEN], [BLUE, YELLOW]], np.uint8), 8, 0), 8, 1)
+# x in [-0.4, 0.4], y in [-0.4, 0.4] at z = 2 -> u in [22, 42), v in [14, 34); the corners
+# in order top-left, top-right, bottom-right, bottom-left of the image
+SQUARE = quad(-0.4, 0.4, -0.4, 0.4, 2.0)
+FLAT = dict(ambient=1.0, key_light_cam=(1.0, 0.0, 0.0), fill_light_cam=(0.0, 1.0, 0.0))  # shade 1: the albedo
+
+
+def test_uv_origin_is_the_texture_top_left_and_u_runs_along_columns(raster):
+    uv = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    out = raster.render([Mesh(SQUARE, QUAD, uv=uv, texture=CHECKER, label=1)], np.eye(4), K, **FLAT)
+    # each quadrant of the square, 2 px away from its seams and edges, shows its block
+    for rows, cols, colour in [((16, 22), (24, 30), RED), ((16, 22), (34, 40), GREEN),
+                               ((26, 32), (24, 30), BLUE), ((26, 32), (34, 40), YELLOW)]:  # fmt: skip
+        block = out.rgb[rows[0] : rows[1], cols[0] : cols[1]].reshape(-1, 3).astype(int)
+        assert np.abs(block - colour).max() <= 1, (colour, block.min(0), block.max(0))
+
+
+def test_texture_repeats_outside_the_unit_square(raster):
+    uv = np.array([[0.0, 0.0], [2.0, 0.0], [2.0, 1.0], [0.0, 1.0]])  # twice across
+    out = raster.render([Mesh(SQUARE, QUAD, uv=uv, texture=CHECKER)], np.eye(4), K, **FLAT)
+    # u = 2 (px - 22) / 20 at the pixel centre: 0.25 -> red, 0.75 -> green, 1.25 -> red again, 1.75 -> green
+    top_row = out.rgb[18]
+    assert [tuple(top_row[c]) for c in (24, 29, 34, 39)] == [RED, GREEN, RED, GREEN]
+
+
+def test_vertex_colour_multiplies_the_texture_and_defaults_to_white(raster):
+    uv = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    white = np.full((4, 4, 3), 255, np.uint8)
+    plain = raster.render([Mesh(SQUARE, QUAD, uv=uv, texture=white)], np.eye(4), K, **FLAT)
+    tinted = raster.render([Mesh(SQUARE, QUAD, color=[0.5, 1.0, 0.25], uv=uv, texture=white)], np.eye(4), K, **FLAT)
+    assert tuple(plain.rgb[24, 32]) == (255, 255, 255)
+    assert np.abs(tinted.rgb[24, 32].astype(int) - [128, 255, 64]).max() <= 1
+
+
+def test_untextured_mesh_keeps_its_grey_default(raster):
+    out = raster.render([Mesh(SQUARE, QUAD)], np.eye(4), K, **FLAT)
+    assert np.abs(out.rgb[24, 32].astype(int) - round(0.7 * 255)).max() <= 1
+
+
+def test_static_meshes_and_textures_are_cached_by_object_not_by_a_reused_id(raster):
+    uv = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    for k, colour in enumerate([RED, GREEN, BLUE, YELLOW, RED]):
+        # a new texture and a new static mesh each time, the old ones collected: CPython
+        # often hands the new arrays the old ids, and the caches must not mistake them
+        texture = np.full((4, 4, 3), colour, np.uint8)
+        mesh = Mesh(SQUARE + [0.0, 0.0, 0.1 * k], QUAD, uv=uv, texture=texture, static=True, label=k + 1)
+        for _frame in range(2):
+            out = raster.render([mesh], np.eye(4), K, **FLAT)
+            assert tuple(out.rgb[24, 32]) == colour and out.labels[24, 32] == k + 1
+            assert out.depth_m[24, 32] == pytest.approx(2.0 + 0.1 * k)
+        del mesh, texture
+
+
+def test_world_lights_equal_the_same_lights_given_in_the_camera_frame(raster):
+    from reshoot.geometry import look_at
+
+    eye, target = torch.tensor([1.0, -2.0, 1.5], dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
+    T_world_cam = look_at(eye, target).numpy()
+    ball = Mesh(*_icosahedron(), color=[0.8, 0.6, 0.4])
+    key_cam, fill_cam = np.array([-0.4, -0.8, -0.45]), np.array([0.6, -0.2, -0.75])
+    in_cam = raster.render([ball], T_world_cam, K, key_light_cam=tuple(key_cam), fill_light_cam=tuple(fill_cam))
+    R_world_cam = T_world_cam[:3, :3]
+    in_world = raster.render([ball], T_world_cam, K, key_light_world=tuple(R_world_cam @ key_cam),
+                             fill_light_world=tuple(R_world_cam @ fill_cam))  # fmt: skip
+    assert (in_cam.labels == in_world.labels).all()
+    assert np.abs(in_cam.rgb.astype(int) - in_world.rgb).max() <= 1
+    assert in_cam.rgb.std() > 10  # the shading varies across the ball: the test compares something
+
+
+def _icosahedron() -> tuple[np.ndarray, np.ndarray]:
+    t = (1 + 5**0.5) / 2
+    v = np.array([[-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0], [0, -1, t], [0, 1, t],
+                  [0, -1, -t], [0, 1, -t], [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1]], float)  # fmt: skip
+    f = np.array([[0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11], [1, 5, 9], [5, 11, 4], [11, 10, 2],
+                  [10, 7, 6], [7, 1, 8], [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9], [4, 9, 5],
+                  [2, 4, 11], [6, 2, 10], [8, 6, 7], [9, 8, 1]])  # fmt: skip
+    return 0.5 * v / np.linalg.norm(v, axis=1, keepdims=True), f
+
+
+def test_mesh_rejects_a_texture_without_uv_and_a_float_texture():
+    with pytest.raises(ValueError, match="both uv and texture"):
+        Mesh(SQUARE, QUAD, texture=CHECKER)
+    with pytest.raises(ShapeError, match="uint8"):
+        Mesh(SQUARE, QUAD, uv=np.zeros((4, 2)), texture=CHECKER / 255.0)
