@@ -33,12 +33,12 @@ def small_shot() -> Shot:
     return shot
 
 
-def footage(name: str) -> Path:
-    """Path of a real clip in ../shared/footage, or skip the test when it is absent."""
-    path = FOOTAGE / name
-    if not path.is_file():
-        pytest.skip(f"real footage {path} is absent (../shared/footage is not beside the checkout)")
-    return path
+@pytest.fixture
+def footage_dir() -> Path:
+    """../shared/footage (real clips), or skip the test when it is absent."""
+    if not FOOTAGE.is_dir():
+        pytest.skip(f"real footage {FOOTAGE} is absent (../shared/footage is not beside the checkout)")
+    return FOOTAGE
 
 
 def make_body_shot(num_frames: int = 6, width: int = 160, height: int = 90) -> Shot:

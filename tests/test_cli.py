@@ -76,7 +76,8 @@ def test_demo_runs(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
     assert "not built yet" in out and "ate_pct" in out
-    assert (tmp_path / "demo" / "gt" / "shot.json").is_file()
+    assert (tmp_path / "demo" / "shot" / "video.mp4").is_file()
+    assert (tmp_path / "demo" / "shot" / "gt" / "shot.json").is_file()
     assert (tmp_path / "demo" / "estimate" / "shot.json").is_file()
 
 

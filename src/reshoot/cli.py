@@ -8,9 +8,7 @@ Heavy modules are imported inside the commands, so ``reshoot --help`` stays inst
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import math
 import os
 import sys
 import tempfile
@@ -18,9 +16,9 @@ import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from reshoot import __version__
+from reshoot._json import dumps
 from reshoot.errors import ReshootError
 
 log = logging.getLogger("reshoot")
@@ -32,25 +30,6 @@ UNITS = {
 }  # fmt: skip
 
 
-def _json_default(o: Any) -> Any:
-    if hasattr(o, "tolist"):
-        return o.tolist()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def _dump_json(obj: Any) -> str:
-    def clean(x: Any) -> Any:  # JSON has no NaN: a metric that is not a number is null
-        if isinstance(x, float) and not math.isfinite(x):
-            return None
-        if isinstance(x, dict):
-            return {k: clean(v) for k, v in x.items()}
-        if isinstance(x, (list, tuple)):
-            return [clean(v) for v in x]
-        return x
-
-    return json.dumps(clean(obj), indent=2, default=_json_default)
-
-
 # ----------------------------------------------------------------------------- commands
 
 
@@ -59,7 +38,7 @@ def cmd_info(args: argparse.Namespace) -> int:
 
     summary = Shot.load(args.shot).summary()
     if args.json:
-        print(_dump_json(summary))
+        print(dumps(summary))
         return 0
     s = summary
     print(f"shot      {args.shot}")
@@ -95,13 +74,47 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from reshoot.render.labels import render_labels as renderer
     metrics = evaluate(est, gt, render_labels=renderer)
     if args.json:
-        print(_dump_json(metrics))
+        print(dumps(metrics))
         return 0
     print(f"{args.shot} against {args.gt or 'its own observations'}")
     for key, unit in UNITS.items():
         value = metrics.get(key)
         text = "n/a" if value is None else f"{value:.4g}"
         print(f"  {key:<14} {text:>10} {unit}")
+    return 0
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from reshoot.synth.generate import SynthConfig, generate
+
+    width, height = _parse_size(args.size)
+    cfg = SynthConfig(shot_type=args.shot_type, people=args.people, seconds=args.seconds, fps=args.fps, width=width,
+                      height=height, seed=args.seed, handheld_deg=args.handheld, frames=args.frames)  # fmt: skip
+    result = generate(cfg, args.out)
+    s = result.shot
+    took = sum(result.seconds.values())
+    print(f"wrote {args.out}/video.mp4 and {args.out}/gt/ ({s.num_frames} frames, {cfg.width}x{cfg.height}, "
+          f"{took:.1f} s, {took / s.num_frames:.3f} s/frame)")  # fmt: skip
+    for actor, synth in zip(s.actors, result.actors):
+        actions = ", ".join(seg.action + (f" turning {seg.turn_deg:+.0f} deg" if seg.turn_deg else "") for seg in synth.script)
+        print(f"  actor {actor.track_id}: {actor.label}; {actions}")
+    return 0
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ReshootError(f"--size must look like 960x540, received {text!r}") from None
+    return w, h
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from reshoot.eval.bench import run_bench
+
+    records = run_bench(args.suite, args.out, detect=not args.no_detect, progress=lambda m: print(m, file=sys.stderr))
+    print((Path(args.out) / "results.md").read_text())
+    print(f"{len(records)} shots; wrote {args.out}/results.json and {args.out}/results.md")
     return 0
 
 
@@ -141,6 +154,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gt", help="ground-truth shot folder (e.g. from `reshoot synth`)")
     p.add_argument("--json", action="store_true", help="one JSON object instead of text")
     p.set_defaults(func=cmd_eval)
+
+    from reshoot.synth import SHOT_TYPES
+
+    p = sub.add_parser(
+        "synth",
+        help="render a synthetic film shot with exact ground truth",
+        description="Render a shot of anny actors in a textured set along a camera path of the chosen type: "
+        "OUT/video.mp4 and OUT/gt/ (a shot folder: cameras, lens, bodies, world joints, instance masks, "
+        "33 mediapipe-style 2D keypoints). The same seed gives the same shot.",
+    )
+    p.add_argument("--shot-type", default="arc", choices=SHOT_TYPES, help="camera behaviour (default: arc)")
+    p.add_argument("--people", type=int, default=1, help="actors, 1 to 3 (default: 1)")
+    p.add_argument("--seconds", type=float, default=5.0, help="duration (default: 5)")
+    p.add_argument("--fps", type=float, default=24.0, help="frame rate (default: 24)")
+    p.add_argument("--size", default="960x540", help="WxH in pixels (default: 960x540)")
+    p.add_argument("--seed", type=int, default=0, help="seed of everything random (default: 0)")
+    p.add_argument("--handheld", type=float, default=0.0, metavar="DEG", help="handheld wobble amplitude, degrees (default: 0)")
+    p.add_argument("--frames", action="store_true", help="also write lossless PNG frames to OUT/frames/")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser(
+        "bench",
+        help="run the benchmark suite and write its tables",
+        description="Run every existing stage on every shot of a suite and write OUT/results.json and "
+        "OUT/results.md (a table per shot type). Suites: quick (tiny shots, for CI), standard (every shot "
+        "type x 1 and 2 people, 5 s, 24 fps, 960x540), footage (the clips in ../shared/footage).",
+    )
+    p.add_argument("--suite", default="quick", choices=("quick", "standard", "footage"))
+    p.add_argument("--out", default="bench-out", help="output folder (default: bench-out)")
+    p.add_argument("--no-detect", action="store_true", help="skip the mediapipe detection check")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("demo", help="run the main job on a default input the project makes itself")
     p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")

@@ -1,10 +1,11 @@
 """``make demo``: the main job on a default input the project makes itself.
 
 The pipeline stages (perceive, camera init, bodies, refine) are not built yet. Until
-they are, the demo exercises what exists: it builds a ground-truth shot (an arc around
-two walking stick figures, 3 s at 24 fps), a stand-in "estimate" of it (the same shot
-seen in another world frame and scale, with camera, lens and joint noise), saves and
-re-loads both, and prints ``reshoot info`` and ``reshoot eval`` of the estimate.
+they are, the demo exercises what exists: it renders a synthetic shot with ``reshoot
+synth`` (an arc around two anny actors, 3 s at 24 fps), makes a stand-in "estimate" of
+it (the same shot seen in another world frame, with camera, lens and joint noise), and
+prints ``reshoot info`` and ``reshoot eval`` of the estimate. ``make_ground_truth``
+(stick figures, no rendering) makes the small shots of the unit tests.
 """
 
 from __future__ import annotations
@@ -109,14 +110,20 @@ def make_estimate(gt: Shot, seed: int = 0, cam_noise_m: float = 0.01, rot_noise_
 
 def run_demo(out: Path) -> None:
     from reshoot.cli import main as cli
+    from reshoot.synth.generate import SynthConfig
 
-    print("reshoot demo: the pipeline stages are not built yet, so this demo exercises the shot data model,\n"
-          "geometry and metrics on a procedural shot (an arc around two walking stick figures) and a noisy\n"
-          "stand-in estimate of it.\n")
-    gt_dir = make_ground_truth().save(out / "gt")
+    print("reshoot demo: the extraction stages are not built yet. This demo renders a synthetic shot with\n"
+          "exact ground truth (`reshoot synth`: an arc around two anny actors, 3 s), makes a noisy stand-in\n"
+          "estimate of it, and evaluates the estimate against the ground truth.\n")
+    cfg = SynthConfig(shot_type="arc", people=2, seconds=3.0, seed=0)
+    print(f"$ reshoot synth --shot-type {cfg.shot_type} --people {cfg.people} --seconds {cfg.seconds:g} --seed {cfg.seed} "
+          f"--out {out / 'shot'}")
+    cli(["synth", "--shot-type", cfg.shot_type, "--people", str(cfg.people), "--seconds", str(cfg.seconds),
+         "--seed", str(cfg.seed), "--out", str(out / "shot")])  # fmt: skip
+    gt_dir = out / "shot" / "gt"
     est_dir = make_estimate(Shot.load(gt_dir)).save(out / "estimate")
-    print(f"$ reshoot info {est_dir}")
+    print(f"\n$ reshoot info {est_dir}")
     cli(["info", str(est_dir)])
     print(f"\n$ reshoot eval {est_dir} --gt {gt_dir}")
     cli(["eval", str(est_dir), "--gt", str(gt_dir)])
-    print(f"\noutputs in {out}/: gt/ and estimate/ (shot folders: shot.json + arrays.npz + masks.npz)")
+    print(f"\noutputs in {out}/: shot/video.mp4, shot/gt/ (ground truth) and estimate/ (shot folders)")

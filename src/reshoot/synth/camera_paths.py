@@ -26,8 +26,9 @@ import torch
 
 from reshoot.errors import InputError
 from reshoot.geometry import look_at, se3_exp
+from reshoot.synth import SHOT_TYPES
 
-SHOT_TYPES = ("static", "push-in", "pull-out", "pan", "track", "follow", "arc", "dolly-zoom")
+__all__ = ["SHOT_TYPES", "CameraPath", "PathConfig", "camera_path", "ease"]
 
 
 @dataclass
@@ -58,6 +59,8 @@ class PathConfig:
     """horizontal image position of the subject, as a fraction of the width (1/3 or 2/3)"""
     handheld_deg: float = 0.0
     """amplitude of a smooth handheld wobble of the orientation (0: on sticks)"""
+    heading_deg: float | None = None
+    """direction from the subject towards the camera, about world Z from +X (None: drawn from the rng)"""
 
 
 def ease(s: np.ndarray) -> np.ndarray:
@@ -85,7 +88,11 @@ def camera_path(
     rng: np.random.Generator | None = None,
 ) -> CameraPath:
     """The camera path of ``shot_type`` framing ``subject_world`` (T, 3), ground-level centre
-    of the actors at each frame (the z component is ignored: the ground is z = 0)."""
+    of the actors at each frame (the z component is ignored: the ground is z = 0).
+
+    ``follow`` keeps the moving subject framed; the other types frame one point, the
+    middle of the ground the subject covers during the shot (for a still subject: where
+    it stands)."""
     if shot_type not in SHOT_TYPES:
         raise InputError(f"unknown shot type {shot_type!r}; expected one of {', '.join(SHOT_TYPES)}")
     cfg = cfg or PathConfig()
@@ -94,8 +101,8 @@ def camera_path(
     s = ease(np.linspace(0.0, 1.0, T))
     subj = subject_world.copy()
     subj[:, 2] = cfg.aim_height_m
-    start = subj[0]
-    heading = rng.uniform(0, 2 * np.pi)  # the side the camera films from
+    start = 0.5 * (subj.min(0) + subj.max(0))  # where the camera frames the subject
+    heading = rng.uniform(0, 2 * np.pi) if cfg.heading_deg is None else np.deg2rad(cfg.heading_deg)
     back = np.array([np.cos(heading), np.sin(heading), 0.0])  # from the subject towards the camera
     side = np.array([-back[1], back[0], 0.0])
     up = np.array([0.0, 0.0, cfg.height_m - cfg.aim_height_m])
@@ -108,7 +115,7 @@ def camera_path(
         eye = still(start + cfg.distance_m * back + up)
         if shot_type == "static":
             target = still(start)
-        else:  # sweep the view across the subject, centred on where it starts
+        else:  # sweep the view across the subject, centred on it
             ang = np.deg2rad(cfg.sweep_deg) * (s - 0.5)
             to_subject = start - eye[0]
             c, si = np.cos(ang), np.sin(ang)
@@ -117,7 +124,7 @@ def camera_path(
             target = eye + rot
     elif shot_type in ("push-in", "pull-out", "dolly-zoom"):
         direction = -1.0 if shot_type == "pull-out" else 1.0
-        d = cfg.distance_m + direction * cfg.move_m * (0.5 - s)  # metres to the subject's start
+        d = cfg.distance_m + direction * cfg.move_m * (0.5 - s)  # metres to the framed point
         if shot_type == "dolly-zoom":
             d = cfg.distance_m - cfg.move_m * s
             fx = cfg.focal_px * d / cfg.distance_m  # the subject's image size holds: f / d constant
