@@ -61,11 +61,18 @@ class Look:
         return np.array(CLOTHES[self.shirt_colour])
 
     @staticmethod
-    def sample(rng: np.random.Generator) -> Look:
+    def sample(rng: np.random.Generator, min_contrast: float = 0.25) -> Look:
+        """A random look; clothes differ from the skin by at least ``min_contrast`` (RGB
+        distance), so that nobody seems to wear nothing."""
+        skin = SKIN_TONES[rng.integers(len(SKIN_TONES))] * rng.uniform(0.95, 1.05)
+
+        def unlike_skin(colours: np.ndarray) -> np.ndarray:
+            return np.flatnonzero(np.linalg.norm(colours - skin, axis=1) >= min_contrast)
+
+        shirts = unlike_skin(np.array(list(CLOTHES.values())))
         return Look(
-            skin=SKIN_TONES[rng.integers(len(SKIN_TONES))] * rng.uniform(0.95, 1.05),
-            hair=HAIR[rng.integers(len(HAIR))], shirt_colour=list(CLOTHES)[rng.integers(len(CLOTHES))],
-            trousers=TROUSERS[rng.integers(len(TROUSERS))], shoes=np.array([0.08, 0.07, 0.07]) * rng.uniform(0.7, 3.0),
+            skin=skin, hair=HAIR[rng.integers(len(HAIR))], shirt_colour=list(CLOTHES)[rng.choice(shirts)],
+            trousers=TROUSERS[rng.choice(unlike_skin(TROUSERS))], shoes=np.array([0.08, 0.07, 0.07]) * rng.uniform(0.7, 3.0),
             short_sleeves=bool(rng.random() < 0.4), shorts=bool(rng.random() < 0.2),
         )  # fmt: skip
 
