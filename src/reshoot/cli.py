@@ -27,6 +27,8 @@ UNITS = {
     "pa": "%", "iou_person": "", "miou": "", "mpjpe2d_px": "px", "mpjpe2d_720p": "px @720p",
     "ate_pct": "% of path", "ate_m": "m", "rot_err_deg": "deg", "rpe_trans_m": "m/frame",
     "rpe_rot_deg": "deg/frame", "scale": "", "focal_err_pct": "%", "wmpjpe_mm": "mm", "pampjpe_mm": "mm",
+    "det_recall": "", "det_recall_full": "", "det_precision": "", "id_switches": "", "kpt2d_err_px": "px",
+    "mask_iou": "",
 }  # fmt: skip
 
 

@@ -18,6 +18,7 @@ from scipy.optimize import linear_sum_assignment
 from reshoot.errors import ReshootError
 from reshoot.eval.body import pa_mpjpe_mm, w_mpjpe_mm
 from reshoot.eval.composition import composition_scores, mpjpe_2d, to_reference_height
+from reshoot.eval.perception import PERCEPTION_KEYS, perception_scores
 from reshoot.eval.trajectory import focal_error_pct, trajectory_errors
 from reshoot.geometry import world_to_pixels
 from reshoot.keypoints import keypoint_names
@@ -32,7 +33,7 @@ METRIC_KEYS = (
     "pa", "iou_person", "miou", "mpjpe2d_px", "mpjpe2d_720p",
     "ate_pct", "ate_m", "rot_err_deg", "rpe_trans_m", "rpe_rot_deg", "scale",
     "focal_err_pct", "wmpjpe_mm", "pampjpe_mm",
-)  # fmt: skip
+) + PERCEPTION_KEYS  # fmt: skip
 
 
 def projected_joints(shot: Shot, actor: Actor) -> tuple[np.ndarray, np.ndarray] | None:
@@ -152,6 +153,10 @@ def evaluate(est: Shot, ref: Shot | None = None, render_labels: LabelRenderer | 
 
     if ref is None:
         return out
+
+    # perception: detections, ids, 2D keypoints and masks against ground truth
+    if (scores := perception_scores(est, ref)) is not None:
+        out.update(scores.as_dict())
 
     # camera and lens against ground truth
     if est.camera is not None and ref.camera is not None:
