@@ -178,23 +178,36 @@ def body_parts() -> BodyParts:
         lm[f"{side}_shoulder"] = ("bone", BONE[f"upperarm01.{s}"])
         lm[f"{side}_elbow"] = ("bone", BONE[f"lowerarm01.{s}"])
         lm[f"{side}_wrist"] = ("bone", BONE[f"wrist.{s}"])
+        # BlazePose's hand points are knuckles, not tips: index and pinky at the base of
+        # their fingers (the palm's far edge, about 45 % of the hand's length from the
+        # wrist), thumb at its middle knuckle (the A-pose hand hangs with the thumb forward)
         hand = np.flatnonzero(bone == BONE[f"wrist.{s}"])
-        reach = np.linalg.norm(rest[hand] - heads[BONE[f"wrist.{s}"]], axis=1)
-        far = hand[reach > 0.6 * reach.max()]
-        lm[f"{side}_index"] = ("vertex", int(hand[np.argmax(reach)]))
-        lm[f"{side}_pinky"] = ("vertex", int(far[np.argmax(y[far])]))
-        lm[f"{side}_thumb"] = ("vertex", int(far[np.argmin(y[far])]))
+        reach = _along_hand(rest[hand], heads[BONE[f"wrist.{s}"]])
+        knuckles = hand[np.abs(reach - 0.45) < 0.05]
+        lm[f"{side}_index"] = ("vertex", int(knuckles[np.argmin(y[knuckles])]))
+        lm[f"{side}_pinky"] = ("vertex", int(knuckles[np.argmax(y[knuckles])]))
+        thumb = hand[np.abs(reach - 0.55) < 0.05]
+        lm[f"{side}_thumb"] = ("vertex", int(thumb[np.argmin(y[thumb])]))
         lm[f"{side}_hip"] = ("bone", BONE[f"upperleg01.{s}"])
         lm[f"{side}_knee"] = ("bone", BONE[f"lowerleg01.{s}"])
         lm[f"{side}_ankle"] = ("bone", BONE[f"foot.{s}"])
         foot = np.flatnonzero(bone == BONE[f"foot.{s}"])
         sole = foot[z[foot] < z[foot].min() + 0.03]
         lm[f"{side}_heel"] = ("vertex", int(sole[np.argmax(y[sole])]))
-        lm[f"{side}_foot_index"] = ("vertex", int(sole[np.argmin(y[sole])]))
+        toe_tip = np.isin(np.arange(len(rest)), foot) & (y < y[foot].min() + 0.01)  # front of the toes, half way up
+        lm[f"{side}_foot_index"] = ("vertex", nearest(toe_tip, [np.median(x[toe_tip]), y[foot].min(), z[toe_tip].mean()]))
     weights = model.dense_vertex_bone_weights.numpy()
     soles = tuple(np.flatnonzero(weights[:, BONE[f"foot.{s}"]] > 0.999) for s in "LR")
     return BodyParts(bone=bone, rest=rest, faces=model.get_triangular_faces().numpy(), eye=eye, lips=lips,
                      hair=hair, brows=brows, soles=soles, landmarks=tuple(lm[n] for n in MEDIAPIPE33))  # fmt: skip
+
+
+def _along_hand(points: np.ndarray, wrist: np.ndarray) -> np.ndarray:
+    """(N,) how far along the hand each point lies: 0 at the wrist, 1 at the fingertips
+    (the hand's farthest point from the wrist gives the direction and the length)."""
+    offsets = points - wrist
+    tip = offsets[np.argmax(np.linalg.norm(offsets, axis=1))]
+    return offsets @ tip / (tip @ tip)
 
 
 def vertex_colors(look: Look, parts: BodyParts, rng: np.random.Generator) -> np.ndarray:

@@ -176,6 +176,7 @@ def generate(cfg: SynthConfig, out_dir: str | Path) -> SynthResult:
     """Make the shot of ``cfg`` and write it to ``out_dir`` (see the module docstring)."""
     from reshoot.render.raster import Mesh, Rasterizer
     from reshoot.synth.scene import build_set, chair
+    from reshoot.videoio import VideoWriter
 
     cfg.check()
     out = Path(out_dir)
@@ -218,7 +219,10 @@ def generate(cfg: SynthConfig, out_dir: str | Path) -> SynthResult:
     if cfg.frames:
         frames_dir.mkdir(exist_ok=True)
     # anisotropic filtering keeps the ground sharp to the horizon: features for structure from motion
-    with Rasterizer(cfg.width, cfg.height, anisotropy=8) as raster, _VideoWriter(out / "video.mp4", cfg) as video:
+    with (
+        Rasterizer(cfg.width, cfg.height, anisotropy=8) as raster,
+        VideoWriter(out / "video.mp4", cfg.width, cfg.height, cfg.fps, cfg.crf) as video,
+    ):
         for t in range(T):
             meshes = film_set.meshes + seats + [Mesh(a.vertices_world[t], faces, color=a.colors, label=k + 1)
                                                 for k, a in enumerate(actors)]  # fmt: skip
@@ -290,35 +294,6 @@ def _ground_truth_shot(cfg: SynthConfig, actors: list[SynthActor], T_world_cam: 
 
 
 # ---------------------------------------------------------------------- writing
-
-
-class _VideoWriter:
-    """H.264 (libx264, yuv420p) through PyAV, at the shot's exact frame rate."""
-
-    def __init__(self, path: Path, cfg: SynthConfig) -> None:
-        from fractions import Fraction
-
-        import av
-
-        self.av = av
-        self.container = av.open(str(path), mode="w")
-        rate = Fraction(cfg.fps).limit_denominator(1001)
-        self.stream = self.container.add_stream("libx264", rate=rate)
-        self.stream.width, self.stream.height, self.stream.pix_fmt = cfg.width, cfg.height, "yuv420p"
-        self.stream.options = {"crf": str(cfg.crf), "preset": "fast"}
-
-    def write(self, rgb: np.ndarray) -> None:
-        frame = self.av.VideoFrame.from_ndarray(rgb, format="rgb24")
-        for packet in self.stream.encode(frame):
-            self.container.mux(packet)
-
-    def __enter__(self) -> _VideoWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for packet in self.stream.encode():
-            self.container.mux(packet)
-        self.container.close()
 
 
 def _write_png(path: Path, rgb: np.ndarray) -> None:
