@@ -1,0 +1,1 @@
+"""Pipeline stages: each reads typed inputs and a config dataclass and returns typed outputs."""
