@@ -120,6 +120,37 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_extract(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from reshoot.pipeline import ExtractConfig, extract
+    from reshoot.shot import Shot
+
+    cfg = ExtractConfig()
+    cfg.decode.shot, cfg.decode.max_side_px, cfg.decode.allow_damaged = args.shot, args.max_side, args.allow_damaged
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            bars[stage] = tqdm(total=total, desc=stage, unit="frame", file=sys.stderr, leave=False)
+        bars[stage].update(done - bars[stage].n)
+
+    started = time.perf_counter()
+    try:
+        shot_dir = extract(args.video, args.out, cfg, stop_after=args.stop_after, force=args.force, progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    shot = Shot.load(shot_dir)
+    took = time.perf_counter() - started
+    print(f"{args.video}: {shot.num_frames} frames, {len(shot.actors)} people, {took:.1f} s "
+          f"({1000 * took / shot.num_frames:.0f} ms/frame)")  # fmt: skip
+    for actor in shot.actors:
+        print(f"  person {actor.track_id}: in {int(actor.present.sum())} frames")
+    print(f"wrote {shot_dir} and {Path(args.out) / 'overlay.mp4'}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from reshoot.demo import run_demo
 
@@ -188,6 +219,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="bench-out", help="output folder (default: bench-out)")
     p.add_argument("--no-detect", action="store_true", help="skip the mediapipe detection check")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser(
+        "extract",
+        help="extract a shot's people (and, as the stages land, its camera and bodies) from a video",
+        description="Decode a video (or a folder of images), check it is one shot, and run the stages: "
+        "perceive (every person: persistent id, 33 2D keypoints, box, instance mask). Writes OUT/shot (a shot "
+        "folder) and OUT/overlay.mp4. A stage whose input and settings are unchanged is not run again.",
+    )
+    p.add_argument("video", help="video file or folder of images")
+    p.add_argument("--out", required=True, help="run folder")
+    p.add_argument("--stop-after", default="perceive", choices=("perceive",), help="last stage to run")
+    p.add_argument("--shot", type=int, default=None, metavar="N",
+                   help="for a clip with cuts: which shot to take (0 is the first)")  # fmt: skip
+    p.add_argument("--max-side", type=int, default=1920, metavar="PX",
+                   help="working resolution: longer frame side, larger frames are shrunk (default: 1920)")  # fmt: skip
+    p.add_argument("--allow-damaged", action="store_true", help="use what decodes from a damaged or truncated file")
+    p.add_argument("--force", action="store_true", help="run every stage again, even if unchanged")
+    p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("demo", help="run the main job on a default input the project makes itself")
     p.add_argument("--out", default="runs/demo", help="output folder (default: runs/demo)")

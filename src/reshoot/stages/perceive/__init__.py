@@ -1,0 +1,1 @@
+"""Perception: people, their 2D landmarks and masks, frame by frame."""

@@ -1,0 +1,151 @@
+"""33 body landmarks and a person mask from a region of interest: mediapipe's bundled
+``pose_landmark_full.tflite`` run directly (ai-edge-litert), one person per call.
+
+mediapipe's own Pose follows one person; running its landmark model ourselves lets
+reshoot follow every track with its own region, and gives each person a segmentation
+mask in that region. The region follows mediapipe's convention: a square around the
+hips, turned so that the body's axis (hips towards the head) points up in the crop, its
+side 1.25 x the diameter of the circle the detector (or the previous frame's landmarks)
+puts around the body.
+
+Coordinates: image pixels, corner at (0, 0), pixel centres at +0.5.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from reshoot.errors import ReshootError, ShapeError
+
+log = logging.getLogger(__name__)
+
+INPUT_PX = 256
+"""the landmark model's square input (and segmentation) size"""
+ROI_SCALE = 1.25
+"""side of the region / diameter of the body circle (mediapipe's pose_detection_to_roi)"""
+NUM_LANDMARKS = 33
+AUX_HIPS, AUX_SCALE = 33, 34
+"""auxiliary landmarks: the hip centre and a point on the body circle (the next region)"""
+
+
+def model_path() -> Path:
+    """The landmark model inside the mediapipe 0.10.21 wheel."""
+    try:
+        import mediapipe
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ReshootError(f"mediapipe is not installed ({exc}); run `make install`") from exc
+    path = Path(mediapipe.__file__).parent / "modules" / "pose_landmark" / "pose_landmark_full.tflite"
+    if not path.is_file():
+        raise ReshootError(f"{path} is missing: reshoot needs mediapipe==0.10.21, the last wheel that ships its models")
+    return path
+
+
+@dataclass(frozen=True)
+class Roi:
+    """A square region of the image, turned: where a person's landmarks are looked for."""
+
+    centre_px: tuple[float, float]
+    size_px: float
+    """side length"""
+    up: tuple[float, float]
+    """unit vector, image axes: the crop's up direction (the body's axis, hips to head)"""
+
+    @staticmethod
+    def around_body(hips_px: np.ndarray, circle_px: np.ndarray, scale: float = ROI_SCALE) -> Roi:
+        """The region of a body circle: centred on the hips, its radius the distance to
+        ``circle_px`` (a point on the circle along the body's axis, towards the head)."""
+        axis = np.asarray(circle_px, float) - np.asarray(hips_px, float)
+        radius = float(np.linalg.norm(axis))
+        if not np.isfinite(radius) or radius < 1e-3:
+            raise ShapeError(f"a body circle needs two distinct points, received {hips_px} and {circle_px}")
+        up = axis / radius
+        return Roi((float(hips_px[0]), float(hips_px[1])), 2 * radius * scale, (float(up[0]), float(up[1])))
+
+    def crop_to_image(self) -> np.ndarray:
+        """(2, 3) affine map from crop coordinates (0..INPUT_PX, corner at 0) to image ones."""
+        ux, uy = self.up
+        x_axis, y_axis = np.array([-uy, ux]), np.array([-ux, -uy])  # crop right, crop down
+        k = self.size_px / INPUT_PX
+        A = np.stack([x_axis * k, y_axis * k], 1)
+        b = np.asarray(self.centre_px) - A @ np.array([INPUT_PX / 2, INPUT_PX / 2])
+        return np.concatenate([A, b[:, None]], 1)
+
+
+def _warp(image: np.ndarray, dst_to_src: np.ndarray, size_wh: tuple[int, int], interp: int) -> np.ndarray:
+    """cv2.warpAffine with a map between continuous coordinates (corner at 0): cv2 samples
+    at integer pixel centres, so shift by half a pixel on both sides."""
+    import cv2
+
+    A, b = dst_to_src[:, :2], dst_to_src[:, 2]
+    M = np.concatenate([A, (b + A @ np.array([0.5, 0.5]) - 0.5)[:, None]], 1)
+    return cv2.warpAffine(image, M, size_wh, flags=interp | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
+
+
+@dataclass
+class PoseEstimate:
+    """One person's landmarks in one frame."""
+
+    kpts_px: np.ndarray
+    """(33, 2) image pixels, mediapipe's BlazePose order (``reshoot.keypoints.MEDIAPIPE33``)"""
+    visibility: np.ndarray
+    """(33,) in [0, 1]: how likely the point is seen (not hidden)"""
+    presence: np.ndarray
+    """(33,) in [0, 1]: how likely the point is inside the image"""
+    score: float
+    """in [0, 1]: how likely the region holds a person at all"""
+    roi: Roi
+    next_roi: Roi
+    """the region this frame's landmarks give for the next frame"""
+    mask_crop: np.ndarray
+    """(INPUT_PX, INPUT_PX) float32 person probability in the region's crop"""
+
+    def mask(self, width: int, height: int) -> np.ndarray:
+        """(H, W) float32 person probability in the image (0 outside the region)."""
+        import cv2
+
+        image_to_crop = cv2.invertAffineTransform(self.roi.crop_to_image())
+        return _warp(self.mask_crop, image_to_crop, (width, height), cv2.INTER_LINEAR)
+
+
+class PoseLandmarker:
+    """The landmark model, loaded once; :meth:`estimate` runs it on one region."""
+
+    def __init__(self, threads: int = 1) -> None:
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise ReshootError(f"ai-edge-litert is not installed ({exc}); run `make install`") from exc
+        self._net = Interpreter(model_path=str(model_path()), num_threads=threads)
+        self._net.allocate_tensors()
+        self._input = self._net.get_input_details()[0]["index"]
+        by_shape = {tuple(d["shape"]): d["index"] for d in self._net.get_output_details()}
+        self._landmarks = by_shape[(1, 5 * (NUM_LANDMARKS + 6))]  # x, y, z, visibility, presence of 39 points
+        self._flag = by_shape[(1, 1)]  # a person is in the region (logit)
+        self._segmentation = by_shape[(1, INPUT_PX, INPUT_PX, 1)]  # person mask (logits)
+
+    def estimate(self, rgb: np.ndarray, roi: Roi) -> PoseEstimate:
+        """Landmarks and mask of the person in ``roi`` of the image ``rgb`` (H, W, 3) uint8."""
+        import cv2
+
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ShapeError(f"PoseLandmarker.estimate: expected an (H, W, 3) uint8 RGB image, received {rgb.shape} {rgb.dtype}")
+        M = roi.crop_to_image()
+        crop = _warp(rgb, M, (INPUT_PX, INPUT_PX), cv2.INTER_LINEAR)
+        self._net.set_tensor(self._input, (crop.astype(np.float32) / 255.0)[None])
+        self._net.invoke()
+        raw = self._net.get_tensor(self._landmarks).reshape(-1, 5)  # x, y, z, visibility, presence (crop px)
+        xy = raw[:, :2] @ M[:, :2].T + M[:, 2]
+        score = float(_sigmoid(self._net.get_tensor(self._flag).ravel()[0]))
+        mask_crop = _sigmoid(self._net.get_tensor(self._segmentation)[0, :, :, 0]).astype(np.float32)
+        next_roi = Roi.around_body(xy[AUX_HIPS], xy[AUX_SCALE])
+        return PoseEstimate(kpts_px=xy[:NUM_LANDMARKS], visibility=_sigmoid(raw[:NUM_LANDMARKS, 3]),
+                            presence=_sigmoid(raw[:NUM_LANDMARKS, 4]), score=score, roi=roi, next_roi=next_roi,
+                            mask_crop=mask_crop)  # fmt: skip

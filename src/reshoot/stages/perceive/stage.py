@@ -1,0 +1,62 @@
+"""The perceive stage: every person in a decoded shot, with a persistent id, 33 2D
+keypoints with confidence, a box, and an instance mask (each pixel one person or none).
+
+Detector (``detector.py``: mediapipe's bundled person detector over the frame and
+tiles) -> landmark model per person (``landmarks.py``) -> tracks (``tracking.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from reshoot.errors import InputError
+from reshoot.shot import Actor, ActorObservations, InstanceMasks, Shot
+from reshoot.stages.decode import Footage
+from reshoot.stages.perceive.detector import DetectorConfig, PoseDetector
+from reshoot.stages.perceive.landmarks import PoseLandmarker
+from reshoot.stages.perceive.tracking import TrackingConfig, track_people
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PerceiveConfig:
+    """How people are found and followed."""
+
+    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    landmark_threads: int = 1
+    """interpreter threads of the landmark model"""
+
+
+def perceive(footage: Footage, cfg: PerceiveConfig | None = None, progress: Callable[[int], None] | None = None) -> Shot:
+    """A new shot holding ``footage``'s video record, one actor per kept track (with
+    ``mediapipe33`` observations) and the instance masks. Raises :class:`InputError`
+    when nobody is found in the whole clip."""
+    cfg = cfg or PerceiveConfig()
+    cfg.detector.check()
+    t0 = time.perf_counter()
+    video = footage.video
+    detector = PoseDetector(cfg.detector)
+    tracks, labels = track_people(footage.frames(), video.width, video.height, detector.detect,
+                                  PoseLandmarker(cfg.landmark_threads), cfg.tracking, progress)  # fmt: skip
+    if not tracks:
+        raise InputError(
+            f"{video.source}: no person found in any of its {video.num_frames} frames; reshoot extracts the "
+            "behaviour of people on screen (a person smaller than about a sixth of the frame height may be missed)"
+        )
+    actors = [
+        Actor(track_id=tr.track_id, present=tr.present,
+              observations=ActorObservations(keypoint_format="mediapipe33", kpts2d_px=tr.kpts2d_px,
+                                             kpts_conf=tr.kpts_conf, boxes_xyxy_px=tr.boxes_xyxy_px))
+        for tr in tracks
+    ]  # fmt: skip
+    shot = Shot(video=video, actors=actors, masks=InstanceMasks(labels=labels))
+    seconds = time.perf_counter() - t0
+    shot.record("perceive", asdict(cfg), wrote=["actors.observations", "masks"], seconds=seconds)
+    log.info("perceive: %d people in %d frames, %.1f s (%.0f ms/frame)", len(actors), video.num_frames, seconds,
+             1000 * seconds / max(video.num_frames, 1))  # fmt: skip
+    return shot

@@ -1,0 +1,296 @@
+"""Every person, frame by frame, with an identity that holds: detections, landmarks and
+masks tied into tracks.
+
+Per frame: the detector proposes people; mediapipe's landmark model runs on each
+proposal's region (landmarks, a mask and a "person here" score); proposals are matched
+to the tracks by overlap with where each track was heading and by the colours under its
+mask (so two people who cross keep their ids). A track the detector misses for a frame
+follows its own landmarks (the region the last frame's landmarks give). Each pixel then
+goes to one person: where masks overlap, to the one in front, whose feet are lower in
+the frame (people stand on one ground).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from reshoot.errors import InputError, ShapeError
+from reshoot.stages.perceive.landmarks import NUM_LANDMARKS, PoseEstimate, PoseLandmarker, Roi
+
+log = logging.getLogger(__name__)
+
+
+class Detection(Protocol):
+    """What the tracker needs of a detection (``detector.PersonDetection``)."""
+
+    score: float
+    keypoints_px: np.ndarray
+    """(4, 2): hip centre, body-circle point, shoulder centre, upper-body circle point"""
+
+
+@dataclass
+class TrackingConfig:
+    """How proposals become tracks. Defaults work on film shots at 24-30 fps."""
+
+    min_person_score: float = 0.5
+    """landmark model's "a person is in the region" probability to accept a proposal"""
+    new_track_score: float = 0.7
+    """detector score a proposal needs to start a track (continuing one needs ``DetectorConfig.min_score``)"""
+    mask_threshold: float = 0.5
+    """person probability above which a pixel belongs to a person"""
+    match_cost: float = 1.0
+    """highest cost at which a proposal continues a track: the distance between its hips
+    and where the track's hips were heading, in body heights, plus the colour distance"""
+    colour_weight: float = 1.0
+    """weight of the colour distance (histogram intersection, 0..1) in the match cost"""
+    max_coast_frames: int = 8
+    """a track the detector does not confirm follows its own landmarks this many frames at most"""
+    max_gap_frames: int = 24
+    """a track unseen for longer ends; a person who comes back later gets a new id"""
+    min_track_frames: int = 5
+    """tracks seen in fewer frames are dropped as spurious"""
+    min_confirmed_frames: int = 3
+    """tracks the detector confirmed in fewer frames are dropped as spurious"""
+    min_track_score: float = 0.9
+    """median detector score a track needs to be kept (people score 0.9 and more; faces in
+    posters and figures in graffiti less)"""
+    same_person_iou: float = 0.5
+    """two proposals whose masks overlap this much (IoU) are one person"""
+
+
+@dataclass
+class TrackResult:
+    """One person over the shot (absent frames: zeros, ``present`` False)."""
+
+    track_id: int
+    present: np.ndarray
+    """(T,) bool"""
+    kpts2d_px: np.ndarray
+    """(T, 33, 2)"""
+    kpts_conf: np.ndarray
+    """(T, 33) in [0, 1]: visibility x presence of each landmark"""
+    boxes_xyxy_px: np.ndarray
+    """(T, 4)"""
+
+
+@dataclass
+class _Track:
+    track_id: int
+    colour: np.ndarray
+    hips: np.ndarray
+    """(2,) last hip centre, pixels"""
+    height: float
+    """last box height, pixels"""
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    """hips, pixels per frame"""
+    last_t: int = -1
+    last: PoseEstimate | None = None
+    detector_scores: list[float] = field(default_factory=list)
+    """the detector's score in each frame it found this person"""
+    coasting: int = 0
+    """frames since the detector last found this person"""
+    frames: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    """t -> (kpts (33, 2), conf (33,), box (4,))"""
+
+    def predicted_hips(self, t: int) -> np.ndarray:
+        return self.hips + self.velocity * min(t - self.last_t, 3)  # extrapolate a few frames at most
+
+
+@dataclass
+class _Person:
+    """A person found in the current frame, before assignment."""
+
+    estimate: PoseEstimate
+    mask: np.ndarray
+    """(H, W) bool"""
+    box: np.ndarray
+    colour: np.ndarray
+    detected: bool
+    """found by the detector (else by following a track's landmarks)"""
+    detector_score: float = 0.0
+    track: _Track | None = None
+
+    @property
+    def hips(self) -> np.ndarray:
+        return np.asarray(self.estimate.next_roi.centre_px)
+
+
+def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.count_nonzero(a | b)
+    return np.count_nonzero(a & b) / union if union else 0.0
+
+
+def _colour_histogram(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Hue x saturation histogram (16 x 4) of the masked pixels, summing to 1."""
+    import cv2
+
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], mask.astype(np.uint8), [16, 4], [0, 180, 0, 256]).ravel()
+    total = hist.sum()
+    return hist / total if total > 0 else np.full_like(hist, 1.0 / hist.size)
+
+
+def _colour_distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(1.0 - np.minimum(a, b).sum())
+
+
+class Tracker:
+    """Feed frames in order with :meth:`step`; :meth:`finish` gives the tracks and the
+    instance label images (one label per kept track, in order of first appearance)."""
+
+    def __init__(self, width: int, height: int, detect: Callable[[np.ndarray], list[Detection]],
+                 landmarker: PoseLandmarker, cfg: TrackingConfig | None = None) -> None:  # fmt: skip
+        self.width, self.height = width, height
+        self.detect, self.landmarker = detect, landmarker
+        self.cfg = cfg or TrackingConfig()
+        self.tracks: list[_Track] = []
+        self.labels: list[np.ndarray] = []  # per frame (H, W) uint8: index into self.tracks + 1
+        self.t = 0
+
+    # -------------------------------------------------------------------------- per frame
+
+    def _person(self, rgb: np.ndarray, roi: Roi, detector_score: float | None = None) -> _Person | None:
+        est = self.landmarker.estimate(rgb, roi)
+        if est.score < self.cfg.min_person_score:
+            return None
+        mask = est.mask(self.width, self.height) > self.cfg.mask_threshold
+        if mask.any():
+            rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+            box = np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], float)
+        else:
+            seen = est.presence > 0.5
+            if not seen.any():
+                return None
+            box = np.concatenate([est.kpts_px[seen].min(0), est.kpts_px[seen].max(0)])
+        return _Person(est, mask, box, _colour_histogram(rgb, mask), detected=detector_score is not None,
+                       detector_score=detector_score or 0.0)  # fmt: skip
+
+    def _same_person(self, p: _Person, q: _Person) -> bool:
+        """Two proposals of one person: their masks overlap a lot, or their hips nearly coincide."""
+        if p.mask.any() and q.mask.any() and mask_iou(p.mask, q.mask) > self.cfg.same_person_iou:
+            return True
+        height = max(p.box[3] - p.box[1], q.box[3] - q.box[1], 1.0)
+        return float(np.linalg.norm(p.hips - q.hips)) < 0.2 * height
+
+    def _inside_someone(self, p: _Person, people: list[_Person]) -> bool:
+        """Most of ``p``'s mask lies on someone already found: a part of them, not a new person."""
+        area = np.count_nonzero(p.mask)
+        return area > 0 and any(np.count_nonzero(p.mask & q.mask) > 0.5 * area for q in people if q is not p)
+
+    def step(self, rgb: np.ndarray) -> None:
+        if rgb.shape != (self.height, self.width, 3):
+            raise InputError(f"frame {self.t} is {rgb.shape}, expected ({self.height}, {self.width}, 3)")
+        t, cfg = self.t, self.cfg
+        proposals: list[_Person] = []
+        for det in sorted(self.detect(rgb), key=lambda d: -d.score):
+            try:
+                roi = Roi.around_body(det.keypoints_px[0], det.keypoints_px[1])
+            except ShapeError:
+                continue
+            person = self._person(rgb, roi, det.score)
+            if person is not None and not any(self._same_person(person, q) for q in proposals):
+                proposals.append(person)
+        live = [tr for tr in self.tracks if t - tr.last_t <= cfg.max_gap_frames]
+        self._assign(proposals, live, t)
+        # tracks the detector missed follow their own landmarks for a while, if seen just before
+        for tr in live:
+            if any(p.track is tr for p in proposals) or tr.last_t != t - 1 or tr.coasting >= cfg.max_coast_frames:
+                continue
+            person = self._person(rgb, tr.last.next_roi)
+            if person is None or any(self._same_person(person, q) for q in proposals):
+                continue
+            if _colour_distance(person.colour, tr.colour) > 0.5:
+                continue
+            person.track = tr
+            proposals.append(person)
+        for p in proposals:  # confident unmatched detections of someone new start tracks
+            tracked = [q for q in proposals if q.track is not None]
+            if p.track is None and p.detected and p.detector_score >= cfg.new_track_score and not self._inside_someone(p, tracked):
+                p.track = _Track(track_id=len(self.tracks) + 1, colour=p.colour, hips=p.hips, height=p.box[3] - p.box[1])
+                self.tracks.append(p.track)
+        if len(self.tracks) > 254:
+            raise InputError(f"more than 254 people tracks by frame {t}: an instance mask holds at most 255 labels")
+        people = [p for p in proposals if p.track is not None]
+        self.labels.append(self._label_image(people))
+        for p in people:
+            self._update(p.track, p, t)
+        self.t += 1
+
+    def _assign(self, proposals: list[_Person], tracks: list[_Track], t: int) -> None:
+        """Hungarian matching of detected proposals to live tracks on position and colour."""
+        from scipy.optimize import linear_sum_assignment
+
+        if not proposals or not tracks:
+            return
+        cost = np.array([[np.linalg.norm(p.hips - tr.predicted_hips(t)) / max(tr.height, 1.0)
+                          + self.cfg.colour_weight * _colour_distance(p.colour, tr.colour)
+                          for tr in tracks] for p in proposals])  # fmt: skip
+        allowed = cost <= self.cfg.match_cost
+        # forbidden pairs cost more than any set of allowed ones: never traded for a good pair
+        rows, cols = linear_sum_assignment(np.where(allowed, cost, 1e6))
+        for i, j in zip(rows, cols):
+            if allowed[i, j]:
+                proposals[i].track = tracks[j]
+
+    def _update(self, tr: _Track, p: _Person, t: int) -> None:
+        if tr.last_t >= 0:
+            tr.velocity = 0.5 * tr.velocity + 0.5 * (p.hips - tr.hips) / max(t - tr.last_t, 1)
+        tr.hips, tr.height, tr.last_t, tr.last = p.hips, p.box[3] - p.box[1], t, p.estimate
+        tr.colour = 0.8 * tr.colour + 0.2 * p.colour
+        if p.detected:
+            tr.detector_scores.append(p.detector_score)
+        tr.coasting = 0 if p.detected else tr.coasting + 1
+        est = p.estimate
+        tr.frames[t] = (est.kpts_px.copy(), est.visibility * est.presence, p.box.copy())
+
+    def _label_image(self, people: list[_Person]) -> np.ndarray:
+        """(H, W) uint8: each pixel to one person (index into self.tracks + 1), front one
+        first: the person whose box reaches lowest in the frame stands nearest."""
+        labels = np.zeros((self.height, self.width), np.uint8)
+        for p in sorted(people, key=lambda p: p.box[3]):  # back to front: nearer people paint over
+            labels[p.mask] = self.tracks.index(p.track) + 1
+        return labels
+
+    # ------------------------------------------------------------------------------ end
+
+    def _real(self, tr: _Track) -> bool:
+        """A track of a person, not of a passing likeness: seen long enough, confirmed by
+        the detector often enough, and with confidence."""
+        cfg = self.cfg
+        return (len(tr.frames) >= cfg.min_track_frames and len(tr.detector_scores) >= cfg.min_confirmed_frames
+                and float(np.median(tr.detector_scores)) >= cfg.min_track_score)  # fmt: skip
+
+    def finish(self) -> tuple[list[TrackResult], np.ndarray]:
+        """Tracks seen in at least ``min_track_frames`` frames, and the (T, H, W) labels
+        (0 background, k + 1 the k-th kept track)."""
+        T = self.t
+        kept = [tr for tr in self.tracks if self._real(tr)]
+        remap = np.zeros(len(self.tracks) + 1, np.uint8)
+        results = []
+        for k, tr in enumerate(kept):
+            remap[self.tracks.index(tr) + 1] = k + 1
+            res = TrackResult(track_id=k + 1, present=np.zeros(T, bool), kpts2d_px=np.zeros((T, NUM_LANDMARKS, 2)),
+                              kpts_conf=np.zeros((T, NUM_LANDMARKS)), boxes_xyxy_px=np.zeros((T, 4)))  # fmt: skip
+            for t, (kpts, conf, box) in tr.frames.items():
+                res.present[t], res.kpts2d_px[t], res.kpts_conf[t], res.boxes_xyxy_px[t] = True, kpts, conf, box
+            results.append(res)
+        labels = remap[np.stack(self.labels)] if T else np.zeros((0, self.height, self.width), np.uint8)
+        log.info("tracking: %d tracks over %d frames, %d kept", len(self.tracks), T, len(kept))
+        return results, labels
+
+
+def track_people(frames: Iterable[np.ndarray], width: int, height: int, detect: Callable[[np.ndarray], list[Detection]],
+                 landmarker: PoseLandmarker, cfg: TrackingConfig | None = None,
+                 progress: Callable[[int], None] | None = None) -> tuple[list[TrackResult], np.ndarray]:  # fmt: skip
+    """Run a :class:`Tracker` over ``frames`` (RGB (H, W, 3) uint8, in order)."""
+    tracker = Tracker(width, height, detect, landmarker, cfg)
+    for rgb in frames:
+        tracker.step(rgb)
+        if progress:
+            progress(tracker.t)
+    return tracker.finish()
