@@ -75,10 +75,11 @@ def test_known_errors_are_one_line_with_exit_code_1(tmp_path, small_shot, capsys
 def test_demo_runs(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
-    assert "not built yet" in out and "ate_pct" in out
+    assert "not built yet" in out and "det_recall" in out and "2 people" in out
     assert (tmp_path / "demo" / "shot" / "video.mp4").is_file()
     assert (tmp_path / "demo" / "shot" / "gt" / "shot.json").is_file()
-    assert (tmp_path / "demo" / "estimate" / "shot.json").is_file()
+    assert (tmp_path / "demo" / "run" / "shot" / "shot.json").is_file()
+    assert (tmp_path / "demo" / "run" / "overlay.mp4").is_file()
 
 
 def test_eval_renders_bodies_for_the_composition_metrics(tmp_path, body_shot, capsys):

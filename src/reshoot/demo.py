@@ -1,11 +1,9 @@
 """``make demo``: the main job on a default input the project makes itself.
 
-The pipeline stages (perceive, camera init, bodies, refine) are not built yet. Until
-they are, the demo exercises what exists: it renders a synthetic shot with ``reshoot
-synth`` (an arc around two anny actors, 3 s at 24 fps), makes a stand-in "estimate" of
-it (the same shot seen in another world frame, with camera, lens and joint noise), and
-prints ``reshoot info`` and ``reshoot eval`` of the estimate. ``make_ground_truth``
-(stick figures, no rendering) makes the small shots of the unit tests.
+It renders a synthetic shot with ``reshoot synth``, runs ``reshoot extract`` on its video
+(the stages that exist: decode and perceive), and scores the result against the ground
+truth with ``reshoot eval``. ``make_ground_truth`` (stick figures, no rendering) makes the
+small shots of the unit tests.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from reshoot.geometry import look_at, se3_exp, transform_points, world_to_pixels
+from reshoot.geometry import look_at, world_to_pixels
 from reshoot.keypoints import MEDIAPIPE33
 from reshoot.shot import Actor, ActorObservations, Camera, Lens, Shot, Video
 
@@ -85,45 +83,22 @@ def make_ground_truth(seconds: float = 3.0, fps: float = 24.0, width: int = 960,
     return shot
 
 
-def make_estimate(gt: Shot, seed: int = 0, cam_noise_m: float = 0.01, rot_noise_deg: float = 0.2,
-                  joint_noise_m: float = 0.03, focal_bias: float = 0.01) -> Shot:
-    """A stand-in estimate: ``gt`` in another world frame (a rigid motion: the world's
-    origin and heading are arbitrary) with camera, focal and joint noise."""
-    rng = np.random.default_rng(seed)
-    T_new_world = se3_exp(torch.tensor([0.3, -0.2, 1.0, 2.0, -1.0, 0.5], dtype=torch.float64))
-    noise = np.concatenate(
-        [rng.normal(0, np.deg2rad(rot_noise_deg), (gt.num_frames, 3)), rng.normal(0, cam_noise_m, (gt.num_frames, 3))], -1
-    )
-    T_world_cam = T_new_world @ torch.from_numpy(gt.camera.T_world_cam) @ se3_exp(torch.from_numpy(noise))
-    actors = []
-    for a in gt.actors:
-        joints = transform_points(T_new_world, torch.from_numpy(a.joints_world)).numpy()
-        joints = joints + rng.normal(0, joint_noise_m, joints.shape)
-        actors.append(Actor(track_id=a.track_id + 100, present=a.present.copy(), observations=a.observations,
-                            joint_names=list(a.joint_names), joints_world=joints))
-    lens = Lens(fx=gt.lens.fx * (1 + focal_bias), fy=gt.lens.fy * (1 + focal_bias), cx=gt.lens.cx, cy=gt.lens.cy)
-    shot = Shot(video=gt.video, lens=lens, camera=Camera(T_world_cam=T_world_cam.numpy(), metric=True), actors=actors)
-    shot.record("demo-estimate", {"seed": seed, "cam_noise_m": cam_noise_m, "rot_noise_deg": rot_noise_deg,
-                                  "joint_noise_m": joint_noise_m, "focal_bias": focal_bias}, ["lens", "camera", "actors"])
-    return shot
-
-
 def run_demo(out: Path) -> None:
     from reshoot.cli import main as cli
-    from reshoot.synth.generate import SynthConfig
 
-    print("reshoot demo: the extraction stages are not built yet. This demo renders a synthetic shot with\n"
-          "exact ground truth (`reshoot synth`: an arc around two anny actors, 3 s), makes a noisy stand-in\n"
-          "estimate of it, and evaluates the estimate against the ground truth.\n")
-    cfg = SynthConfig(shot_type="arc", people=2, seconds=3.0, seed=0)
-    print(f"$ reshoot synth --shot-type {cfg.shot_type} --people {cfg.people} --seconds {cfg.seconds:g} --seed {cfg.seed} "
-          f"--out {out / 'shot'}")
-    cli(["synth", "--shot-type", cfg.shot_type, "--people", str(cfg.people), "--seconds", str(cfg.seconds),
-         "--seed", str(cfg.seed), "--out", str(out / "shot")])  # fmt: skip
-    gt_dir = out / "shot" / "gt"
-    est_dir = make_estimate(Shot.load(gt_dir)).save(out / "estimate")
-    print(f"\n$ reshoot info {est_dir}")
-    cli(["info", str(est_dir)])
-    print(f"\n$ reshoot eval {est_dir} --gt {gt_dir}")
-    cli(["eval", str(est_dir), "--gt", str(gt_dir)])
-    print(f"\noutputs in {out}/: shot/video.mp4, shot/gt/ (ground truth) and estimate/ (shot folders)")
+    print("reshoot demo: renders a synthetic shot with exact ground truth (`reshoot synth`: an arc around two\n"
+          "anny actors, 3 s), runs what exists of the extraction on its video (`reshoot extract`: decode and\n"
+          "perceive; the camera, body and refine stages are not built yet) and scores it against the truth.\n")
+    steps = [
+        ["synth", "--shot-type", "arc", "--people", "2", "--seconds", "3", "--seed", "0", "--out", str(out / "shot")],
+        ["extract", str(out / "shot" / "video.mp4"), "--out", str(out / "run")],
+        ["info", str(out / "run" / "shot")],
+        ["eval", str(out / "run" / "shot"), "--gt", str(out / "shot" / "gt")],
+    ]
+    for argv in steps:
+        print(f"$ reshoot {' '.join(argv)}")
+        if cli(argv) != 0:
+            raise SystemExit(f"reshoot demo: `reshoot {argv[0]}` failed")
+        print()
+    print(f"outputs in {out}/: shot/video.mp4 and shot/gt/ (ground truth), run/shot/ (what extract found) and "
+          "run/overlay.mp4 (the people it found, drawn on the video)")

@@ -72,7 +72,8 @@ def run_bench(suite: str, out_dir: str | Path, detect: bool = True, progress: Ca
     if suite == "footage":
         clips = _footage_clips()
         records = [_bench_footage(p, out / "runs" / p.stem, progress) for p in clips]
-        contact_sheet([(p.stem, out / "runs" / p.stem / "overlay.mp4") for p in clips], out / "contact.jpg")
+        overlays = [(p.stem, out / "runs" / p.stem / "overlay.mp4") for p in clips]
+        contact_sheet([(name, video) for name, video in overlays if video.is_file()], out / "contact.jpg")
     else:
         shots = suite_shots(suite)
         records = [_bench_synthetic(s, out / "shots" / s.name, detect, progress) for s in shots]
@@ -143,14 +144,20 @@ def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress) -> dict
 
 
 def _bench_footage(path: Path, run: Path, progress) -> dict[str, Any]:
+    from reshoot.errors import ReshootError
+    from reshoot.stages.decode import probe
+
     if progress:
         progress(f"{path.name}: extracting")
-    shot, extract_s = _run_extract(path, run)
+    record: dict[str, Any] = {"name": path.name, "shot_type": "footage", "people_expected": FOOTAGE_PEOPLE.get(path.stem, "?")}
+    try:
+        shot, extract_s = _run_extract(path, run)
+    except ReshootError as exc:  # a clip the stages refuse is a result too: say why
+        w, h = probe(path).display_size
+        return {**record, "frames": None, "width": w, "height": h, "error": str(exc), "tracks_frames": []}
     T = shot.num_frames
-    return {"name": path.name, "shot_type": "footage", "frames": T, "width": shot.video.width, "height": shot.video.height,
-            "stages": {"extract": extract_s}, "extract_ms_per_frame": 1000 * extract_s / T,
-            "people_expected": FOOTAGE_PEOPLE.get(path.stem, "?"),
-            "tracks_frames": [int(a.present.sum()) for a in shot.actors]}  # fmt: skip
+    return {**record, "frames": T, "width": shot.video.width, "height": shot.video.height, "stages": {"extract": extract_s},
+            "extract_ms_per_frame": 1000 * extract_s / T, "tracks_frames": [int(a.present.sum()) for a in shot.actors]}  # fmt: skip
 
 
 # ------------------------------------------------------------------------ tables
@@ -175,6 +182,10 @@ def markdown(suite: str, records: list[dict]) -> str:
         lines += ["| clip | frames | working size | people there | tracks found (frames each) | extract ms/frame |",
                   "|---|---|---|---|---|---|"]  # fmt: skip
         for r in records:
+            if r.get("error"):
+                lines.append(f"| {r['name']} | | {r['width']}x{r['height']} | {r['people_expected']} | "
+                             f"refused: {r['error'].replace('|', '/')} | |")  # fmt: skip
+                continue
             tracks = ", ".join(str(n) for n in r["tracks_frames"])
             lines.append(f"| {r['name']} | {r['frames']} | {r['width']}x{r['height']} | {r['people_expected']} | "
                          f"{len(r['tracks_frames'])} ({tracks}) | {r['extract_ms_per_frame']:.0f} |")  # fmt: skip

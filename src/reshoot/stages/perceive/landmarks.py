@@ -128,7 +128,7 @@ class PoseLandmarker:
         self._input = self._net.get_input_details()[0]["index"]
         by_shape = {tuple(d["shape"]): d["index"] for d in self._net.get_output_details()}
         self._landmarks = by_shape[(1, 5 * (NUM_LANDMARKS + 6))]  # x, y, z, visibility, presence of 39 points
-        self._flag = by_shape[(1, 1)]  # a person is in the region (logit)
+        self._flag = by_shape[(1, 1)]  # a person is in the region (probability)
         self._segmentation = by_shape[(1, INPUT_PX, INPUT_PX, 1)]  # person mask (logits)
 
     def estimate(self, rgb: np.ndarray, roi: Roi) -> PoseEstimate:
@@ -143,7 +143,7 @@ class PoseLandmarker:
         self._net.invoke()
         raw = self._net.get_tensor(self._landmarks).reshape(-1, 5)  # x, y, z, visibility, presence (crop px)
         xy = raw[:, :2] @ M[:, :2].T + M[:, 2]
-        score = float(_sigmoid(self._net.get_tensor(self._flag).ravel()[0]))
+        score = float(self._net.get_tensor(self._flag).ravel()[0])  # already a probability (mediapipe thresholds it raw)
         mask_crop = _sigmoid(self._net.get_tensor(self._segmentation)[0, :, :, 0]).astype(np.float32)
         next_roi = Roi.around_body(xy[AUX_HIPS], xy[AUX_SCALE])
         return PoseEstimate(kpts_px=xy[:NUM_LANDMARKS], visibility=_sigmoid(raw[:NUM_LANDMARKS, 3]),

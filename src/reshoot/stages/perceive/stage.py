@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from reshoot.errors import InputError
 from reshoot.shot import Actor, ActorObservations, InstanceMasks, Shot
@@ -28,6 +28,10 @@ class PerceiveConfig:
 
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    tile_every: int = 6
+    """look for people with the tiles (small, distant people; 40-odd passes of the detector)
+    every this many frames, and over the whole frame only (one pass) in between: tracks
+    follow their landmarks meanwhile, and a newcomer is found within this many frames"""
     landmark_threads: int = 1
     """interpreter threads of the landmark model"""
 
@@ -40,8 +44,16 @@ def perceive(footage: Footage, cfg: PerceiveConfig | None = None, progress: Call
     cfg.detector.check()
     t0 = time.perf_counter()
     video = footage.video
-    detector = PoseDetector(cfg.detector)
-    tracks, labels = track_people(footage.frames(), video.width, video.height, detector.detect,
+    if cfg.tile_every < 1 or cfg.tile_every > cfg.tracking.max_coast_frames:
+        raise InputError(f"tile_every must be 1 to max_coast_frames ({cfg.tracking.max_coast_frames}), received {cfg.tile_every}")
+    tiled = PoseDetector(cfg.detector)
+    whole = PoseDetector(replace(cfg.detector, tiles=False))
+    frame = iter(range(10**12))
+
+    def detect(rgb):
+        return (tiled if next(frame) % cfg.tile_every == 0 else whole).detect(rgb)
+
+    tracks, labels = track_people(footage.frames(), video.width, video.height, detect,
                                   PoseLandmarker(cfg.landmark_threads), cfg.tracking, progress)  # fmt: skip
     if not tracks:
         raise InputError(

@@ -56,7 +56,7 @@ class TrackingConfig:
     """tracks seen in fewer frames are dropped as spurious"""
     min_confirmed_frames: int = 3
     """tracks the detector confirmed in fewer frames are dropped as spurious"""
-    min_track_score: float = 0.9
+    min_track_score: float = 0.85
     """median detector score a track needs to be kept (people score 0.9 and more; faces in
     posters and figures in graffiti less)"""
     same_person_iou: float = 0.5
