@@ -57,12 +57,12 @@ def test_a_rerun_with_the_same_input_and_settings_is_reused(two_people, tmp_path
 
 
 def test_a_clip_without_people_is_a_one_line_error(tmp_path, capsys):
+    import torch
+
+    from reshoot.geometry import look_at
     from reshoot.render.raster import Rasterizer
     from reshoot.synth.scene import build_set
-    from reshoot.geometry import look_at
     from reshoot.videoio import VideoWriter
-
-    import torch
 
     film_set = build_set(np.random.default_rng(0))
     K = np.array([[400.0, 0, 160], [0, 400.0, 90], [0, 0, 1]])

@@ -153,11 +153,15 @@ def _bench_footage(path: Path, run: Path, progress) -> dict[str, Any]:
     try:
         shot, extract_s = _run_extract(path, run)
     except ReshootError as exc:  # a clip the stages refuse is a result too: say why
-        w, h = probe(path).display_size
+        try:
+            w, h = probe(path).display_size
+        except ReshootError:
+            w = h = None
         return {**record, "frames": None, "width": w, "height": h, "error": str(exc), "tracks_frames": []}
     T = shot.num_frames
-    return {**record, "frames": T, "width": shot.video.width, "height": shot.video.height, "stages": {"extract": extract_s},
-            "extract_ms_per_frame": 1000 * extract_s / T, "tracks_frames": [int(a.present.sum()) for a in shot.actors]}  # fmt: skip
+    return {**record, "frames": T, "width": shot.video.width, "height": shot.video.height,
+            "stages": {"extract": extract_s}, "extract_ms_per_frame": 1000 * extract_s / T,
+            "tracks_frames": [int(a.present.sum()) for a in shot.actors]}  # fmt: skip
 
 
 # ------------------------------------------------------------------------ tables
@@ -167,6 +171,9 @@ COLUMNS = (
     ("det_precision", "precision", "{:.3f}"), ("id_switches", "id switches", "{:d}"),
     ("kpt2d_err_px", "2D kpt err px", "{:.1f}"), ("mask_iou", "mask IoU", "{:.3f}"),
 )  # fmt: skip
+
+
+LOWER_IS_BETTER = {"id_switches", "kpt2d_err_px"}
 
 
 def _fmt(value: Any, spec: str) -> str:
@@ -206,8 +213,9 @@ def markdown(suite: str, records: list[dict]) -> str:
         values = [r["metrics"].get(key) for r in records]
         values = [v for v in values if v is not None and math.isfinite(v)]
         if values:
+            worst = max(values) if key in LOWER_IS_BETTER else min(values)
             lines.append(f"- {name}: median {_fmt(float(np.median(values)), spec.replace(':d', ':.1f'))}, "
-                         f"worst {_fmt(min(values) if key not in ('id_switches', 'kpt2d_err_px') else max(values), spec)}")  # fmt: skip
+                         f"worst {_fmt(worst, spec)}")  # fmt: skip
     per_frame = [r["extract_ms_per_frame"] for r in records]
     lines.append(f"- extract (decode + perceive + overlay): median {np.median(per_frame):.0f} ms/frame")
     synth = [r["synth_s_per_frame"] for r in records]

@@ -416,7 +416,7 @@ def orientation_from_display_matrix(matrix: tuple[int, ...] | list[int]) -> tupl
     ccw = -np.degrees(np.arctan2(b / sy, a / sx))  # av_display_rotation_get
     theta = (-ccw) % 360.0  # clockwise, as fftools' get_rotation
     quarter = round(theta / 90.0) % 4
-    if abs((theta - 90.0 * round(theta / 90.0))) > 1.0:
+    if abs(theta - 90.0 * round(theta / 90.0)) > 1.0:
         log.warning("display matrix turns the picture %.1f deg; using the nearest quarter turn", theta)
     if quarter == 1:  # clockwise 90: transpose=clock, or cclock_flip (a plain transpose)
         return (3, True) if c > 0 else (3, False)

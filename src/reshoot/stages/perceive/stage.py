@@ -7,15 +7,18 @@ tiles) -> landmark model per person (``landmarks.py``) -> tracks (``tracking.py`
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
+import numpy as np
+
 from reshoot.errors import InputError
 from reshoot.shot import Actor, ActorObservations, InstanceMasks, Shot
 from reshoot.stages.decode import Footage
-from reshoot.stages.perceive.detector import DetectorConfig, PoseDetector
+from reshoot.stages.perceive.detector import DetectorConfig, PersonDetection, PoseDetector
 from reshoot.stages.perceive.landmarks import PoseLandmarker
 from reshoot.stages.perceive.tracking import TrackingConfig, track_people
 
@@ -48,10 +51,10 @@ def perceive(footage: Footage, cfg: PerceiveConfig | None = None, progress: Call
         raise InputError(f"tile_every must be 1 to max_coast_frames ({cfg.tracking.max_coast_frames}), received {cfg.tile_every}")
     tiled = PoseDetector(cfg.detector)
     whole = PoseDetector(replace(cfg.detector, tiles=False))
-    frame = iter(range(10**12))
+    calls = itertools.count()
 
-    def detect(rgb):
-        return (tiled if next(frame) % cfg.tile_every == 0 else whole).detect(rgb)
+    def detect(rgb: np.ndarray) -> list[PersonDetection]:
+        return (tiled if next(calls) % cfg.tile_every == 0 else whole).detect(rgb)
 
     tracks, labels = track_people(footage.frames(), video.width, video.height, detect,
                                   PoseLandmarker(cfg.landmark_threads), cfg.tracking, progress)  # fmt: skip

@@ -50,6 +50,8 @@ class TrackingConfig:
     """weight of the colour distance (histogram intersection, 0..1) in the match cost"""
     max_coast_frames: int = 8
     """a track the detector does not confirm follows its own landmarks this many frames at most"""
+    coast_colour_distance: float = 0.5
+    """... and only while the colours under its mask stay this close to the track's"""
     max_gap_frames: int = 24
     """a track unseen for longer ends; a person who comes back later gets a new id"""
     min_track_frames: int = 5
@@ -204,13 +206,14 @@ class Tracker:
             person = self._person(rgb, tr.last.next_roi)
             if person is None or any(self._same_person(person, q) for q in proposals):
                 continue
-            if _colour_distance(person.colour, tr.colour) > 0.5:
-                continue
+            if _colour_distance(person.colour, tr.colour) > cfg.coast_colour_distance:
+                continue  # the region has slid onto someone or something else
             person.track = tr
             proposals.append(person)
         for p in proposals:  # confident unmatched detections of someone new start tracks
-            tracked = [q for q in proposals if q.track is not None]
-            if p.track is None and p.detected and p.detector_score >= cfg.new_track_score and not self._inside_someone(p, tracked):
+            if p.track is not None or not p.detected or p.detector_score < cfg.new_track_score:
+                continue
+            if not self._inside_someone(p, [q for q in proposals if q.track is not None]):
                 p.track = _Track(track_id=len(self.tracks) + 1, colour=p.colour, hips=p.hips, height=p.box[3] - p.box[1])
                 self.tracks.append(p.track)
         if len(self.tracks) > 254:
