@@ -97,7 +97,8 @@ class Video(_Record):
 
     fps: float = field(metadata={"doc": "frames per second (nominal; see timestamps_s)"})
     num_frames: int = field(metadata={"doc": "T, the number of frames"})
-    width: int = field(metadata={"doc": "W, frame width in pixels (as stored)"})
+    width: int = field(metadata={"doc": "W, frame width in pixels of the frames the shot's coordinates refer to "
+                                         "(after decode: upright, square pixels, the working size)"})
     height: int = field(metadata={"doc": "H, frame height in pixels"})
     pixel_aspect: float = field(default=1.0, metadata={"doc": "pixel width / pixel height"})
     source: str | None = field(default=None, metadata={"doc": "path of the source video or image folder"})
