@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from reshoot import __version__
-from reshoot.errors import InputError
+from reshoot.errors import InputError, ReshootError
 from reshoot.shot import Shot
 from reshoot.stages.decode import DecodeConfig, decode
 from reshoot.stages.perceive.stage import PerceiveConfig, perceive
@@ -60,7 +60,7 @@ def extract(source: str | Path, out: str | Path, cfg: ExtractConfig | None = Non
     if not force and (shot_dir / "shot.json").is_file():
         try:
             previous = Shot.load(shot_dir)
-        except Exception as exc:  # a broken folder from an interrupted run: redo it
+        except ReshootError as exc:  # a broken folder from an interrupted run: redo it
             log.info("ignoring the previous result in %s (%s)", shot_dir, exc)
         else:
             if previous.meta.get("fingerprints", {}).get("perceive") == fp:
