@@ -107,10 +107,11 @@ def _run_extract(video: Path, run: Path) -> tuple[Any, float]:
 
 
 def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress) -> dict[str, Any]:
-    from reshoot.eval.detection import decode_rgb, detection_report
+    from reshoot.eval.detection import detection_report
     from reshoot.eval.evaluate import evaluate
     from reshoot.render.labels import render_labels
     from reshoot.shot import Shot
+    from reshoot.stages.decode import decode
     from reshoot.synth.generate import SynthConfig, generate
 
     if progress:
@@ -137,7 +138,7 @@ def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress) -> dict
         if progress:
             progress(f"{spec.name}: mediapipe realism check")
         t0 = time.perf_counter()
-        report = detection_report(gt, decode_rgb(str(out / "video.mp4")))
+        report = detection_report(gt, list(decode(out / "video.mp4").frames()))
         record["stages"]["mediapipe_check"] = time.perf_counter() - t0
         record["detection"] = {**asdict(report), "rate": report.rate}
     return record
@@ -231,11 +232,11 @@ def contact_sheet(videos: list[tuple[str, Path]], out_path: Path, per_row: int =
     """A JPEG grid: one row per video (``(caption, path)``), ``per_row`` frames spread over it."""
     import cv2
 
-    from reshoot.eval.detection import decode_rgb
+    from reshoot.stages.decode import decode
 
     rows = []
     for caption, path in videos:
-        frames = decode_rgb(str(path))
+        frames = decode(path).read()
         picks = np.linspace(0, len(frames) - 1, per_row).round().astype(int)
         thumbs = []
         for i in picks:

@@ -87,11 +87,3 @@ def detection_report(shot: Shot, frames: list[np.ndarray], max_error: float = 0.
                     found += 1
                     errors.append(float(np.median(err)))
     return DetectionReport(visible=visible, found=found, median_error_px=float(np.median(errors)) if errors else float("nan"))
-
-
-def decode_rgb(path: str) -> list[np.ndarray]:
-    """All frames of a video as RGB arrays (PyAV)."""
-    import av
-
-    with av.open(path) as container:
-        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
