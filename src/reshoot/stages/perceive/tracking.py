@@ -127,11 +127,10 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     return np.count_nonzero(a & b) / union if union else 0.0
 
 
-def _colour_histogram(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Hue x saturation histogram (16 x 4) of the masked pixels, summing to 1."""
+def _colour_histogram(hsv: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Hue x saturation histogram (16 x 4) of the masked pixels of an HSV image, summing to 1."""
     import cv2
 
-    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
     hist = cv2.calcHist([hsv], [0, 1], mask.astype(np.uint8), [16, 4], [0, 180, 0, 256]).ravel()
     total = hist.sum()
     return hist / total if total > 0 else np.full_like(hist, 1.0 / hist.size)
@@ -156,7 +155,7 @@ class Tracker:
 
     # -------------------------------------------------------------------------- per frame
 
-    def _person(self, rgb: np.ndarray, roi: Roi, detector_score: float | None = None) -> _Person | None:
+    def _person(self, rgb: np.ndarray, hsv: np.ndarray, roi: Roi, detector_score: float | None = None) -> _Person | None:
         est = self.landmarker.estimate(rgb, roi)
         if est.score < self.cfg.min_person_score:
             return None
@@ -169,7 +168,7 @@ class Tracker:
             if not seen.any():
                 return None
             box = np.concatenate([est.kpts_px[seen].min(0), est.kpts_px[seen].max(0)])
-        return _Person(est, mask, box, _colour_histogram(rgb, mask), detected=detector_score is not None,
+        return _Person(est, mask, box, _colour_histogram(hsv, mask), detected=detector_score is not None,
                        detector_score=detector_score or 0.0)  # fmt: skip
 
     def _same_person(self, p: _Person, q: _Person) -> bool:
@@ -187,14 +186,17 @@ class Tracker:
     def step(self, rgb: np.ndarray) -> None:
         if rgb.shape != (self.height, self.width, 3):
             raise InputError(f"frame {self.t} is {rgb.shape}, expected ({self.height}, {self.width}, 3)")
+        import cv2
+
         t, cfg = self.t, self.cfg
+        hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)  # once per frame, for every proposal's colours
         proposals: list[_Person] = []
         for det in sorted(self.detect(rgb), key=lambda d: -d.score):
             try:
                 roi = Roi.around_body(det.keypoints_px[0], det.keypoints_px[1])
             except ShapeError:
                 continue
-            person = self._person(rgb, roi, det.score)
+            person = self._person(rgb, hsv, roi, det.score)
             if person is not None and not any(self._same_person(person, q) for q in proposals):
                 proposals.append(person)
         live = [tr for tr in self.tracks if t - tr.last_t <= cfg.max_gap_frames]
@@ -203,7 +205,7 @@ class Tracker:
         for tr in live:
             if any(p.track is tr for p in proposals) or tr.last_t != t - 1 or tr.coasting >= cfg.max_coast_frames:
                 continue
-            person = self._person(rgb, tr.last.next_roi)
+            person = self._person(rgb, hsv, tr.last.next_roi)
             if person is None or any(self._same_person(person, q) for q in proposals):
                 continue
             if _colour_distance(person.colour, tr.colour) > cfg.coast_colour_distance:
