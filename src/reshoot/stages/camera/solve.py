@@ -1,0 +1,443 @@
+"""The camera path and lens from background point tracks, with the model the shot needs.
+
+- **static** (locked-off): the background does not move; the camera is still and the
+  focal length cannot be seen (it is assumed, and flagged).
+- **rotation** (pan/tilt about a fixed point): every pair of views is a homography
+  ``H = K R K^-1``; the focal length is the one that makes those rotations rotations;
+  a rotation-only bundle adjustment (points are directions) refines it all.
+- **general**: keyframes registered incrementally (two-view essential matrix, then PnP),
+  points triangulated, bundle adjustment with the focal length free (one, or one per
+  keyframe when it changes: zooms), every other frame registered by PnP on the points.
+
+The choice is automatic (:func:`classify`) or forced (``CameraInitConfig.model``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial.transform import Rotation, Slerp
+
+from reshoot.errors import InputError
+from reshoot.stages.camera.bundle import BundleProblem, adjust, residuals_px
+from reshoot.stages.camera.tracks import PointTracks
+
+log = logging.getLogger(__name__)
+
+MODELS = ("auto", "static", "rotation", "general")
+ASSUMED_HFOV_DEG = 55.0
+"""horizontal field of view assumed when nothing shows the focal length (a locked-off
+shot): a "normal" lens, about 35 mm on a full-frame sensor"""
+
+
+@dataclass
+class SolveConfig:
+    model: str = "auto"
+    """auto | static | rotation | general"""
+    focal_px: float | None = None
+    """the focal length when known (pixels); None: estimated"""
+    zoom: str = "auto"
+    """auto | fixed | per-frame: whether the focal length may change during the shot"""
+    static_flow_px: float = 0.25
+    """median background motion between frames (pixels) under which the camera is still"""
+    keyframe_flow_frac: float = 0.03
+    """a new keyframe when the background has moved this fraction of the frame's diagonal"""
+    rotation_inlier_ratio: float = 0.9
+    """a shot is a pure rotation when homographies explain this share of what essential
+    geometry explains, between keyframes (at ``inlier_px``)"""
+    inlier_px: float = 1.5
+    min_points: int = 30
+    """background points a frame needs to be registered"""
+
+
+@dataclass
+class CameraSolution:
+    R_cam_world: np.ndarray
+    """(T, 3, 3)"""
+    t_cam_world: np.ndarray
+    """(T, 3)"""
+    focal_px: np.ndarray
+    """(T,)"""
+    registered: np.ndarray
+    """(T,) bool: solved from the frame's own points (else bridged from neighbours)"""
+    points: np.ndarray
+    """(P, 3) background points (directions for a rotation)"""
+    model: str
+    focal_source: str
+    """"given", "estimated" or "assumed\""""
+    zooms: bool = False
+    reprojection_px: float = float("nan")
+    """median reprojection error of the background points"""
+    notes: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------- analysis
+
+
+def keyframes(tracks: PointTracks, diag_px: float, cfg: SolveConfig) -> list[int]:
+    """Frames where the background has moved ``keyframe_flow_frac`` of the diagonal since
+    the last keyframe (or half its points were lost), plus the first and last frames."""
+    T = tracks.num_frames
+    keys = [0]
+    for t in range(1, T):
+        ids, a, b = tracks.common(keys[-1], t)
+        n_last = len(tracks.in_frame(keys[-1])[0])
+        moved = np.median(np.linalg.norm(b - a, axis=1)) if len(ids) else np.inf
+        if moved >= cfg.keyframe_flow_frac * diag_px or len(ids) < 0.5 * n_last:
+            keys.append(t if t - keys[-1] <= 1 or len(ids) >= 0.5 * n_last else t - 1)
+            if keys[-1] != t and keys[-1] == keys[-2]:
+                keys[-1] = t
+    if keys[-1] != T - 1:
+        keys.append(T - 1)
+    return sorted(set(keys))
+
+
+def median_flow(tracks: PointTracks) -> np.ndarray:
+    """(T-1,) median displacement of the background points between consecutive frames."""
+    out = np.zeros(max(tracks.num_frames - 1, 0))
+    for t in range(len(out)):
+        ids, a, b = tracks.common(t, t + 1)
+        out[t] = np.median(np.linalg.norm(b - a, axis=1)) if len(ids) else np.nan
+    return out
+
+
+def classify(tracks: PointTracks, keys: list[int], cfg: SolveConfig) -> tuple[str, dict]:
+    """"static", "rotation" or "general", and the evidence."""
+    import cv2
+
+    flow = median_flow(tracks)
+    evidence: dict = {"median_flow_px": float(np.nanmedian(flow)) if len(flow) else 0.0}
+    if not len(flow) or np.nanmedian(flow) < cfg.static_flow_px:
+        return "static", evidence
+    ratios = []
+    for a, b in zip(keys[:-1], keys[1:]):
+        _, xa, xb = tracks.common(a, b)
+        if len(xa) < 15:
+            continue
+        _, in_h = cv2.findHomography(xa, xb, cv2.RANSAC, cfg.inlier_px)
+        _, in_f = cv2.findFundamentalMat(xa, xb, cv2.FM_RANSAC, cfg.inlier_px, 0.999)
+        if in_h is not None and in_f is not None and in_f.sum() > 0:
+            ratios.append(in_h.sum() / in_f.sum())
+    evidence["homography_ratio"] = float(np.median(ratios)) if ratios else None
+    if ratios and np.median(ratios) >= cfg.rotation_inlier_ratio:
+        return "rotation", evidence
+    return "general", evidence
+
+
+# ------------------------------------------------------------------------- helpers
+
+
+def _K(f: float, principal: np.ndarray) -> np.ndarray:
+    return np.array([[f, 0, principal[0]], [0, f, principal[1]], [0, 0, 1.0]])
+
+
+def _nearest_rotation(M: np.ndarray) -> np.ndarray:
+    U, _, Vt = np.linalg.svd(M)
+    return U @ np.diag([1, 1, np.sign(np.linalg.det(U @ Vt))]) @ Vt
+
+
+def _bridge(R: np.ndarray, t: np.ndarray, f: np.ndarray, ok: np.ndarray) -> None:
+    """Fill frames not ``ok`` in place: rotations by slerp, translations and log focal
+    linearly between the nearest solved frames (held beyond the ends)."""
+    T = len(ok)
+    solved = np.flatnonzero(ok)
+    if len(solved) == T:
+        return
+    if len(solved) == 1:
+        R[:], t[:], f[:] = R[solved[0]], t[solved[0]], f[solved[0]]
+        return
+    times = np.clip(np.arange(T), solved[0], solved[-1])
+    R[:] = Slerp(solved, Rotation.from_matrix(R[solved]))(times).as_matrix()
+    for k in range(3):
+        t[:, k] = np.interp(times, solved, t[solved, k])
+    f[:] = np.exp(np.interp(times, solved, np.log(f[solved])))
+
+
+def _triangulate(P1: np.ndarray, P2: np.ndarray, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+    import cv2
+
+    X = cv2.triangulatePoints(P1, P2, x1.T.astype(np.float64), x2.T.astype(np.float64))
+    return (X[:3] / X[3]).T
+
+
+def _prune(bp: BundleProblem, max_px: float) -> BundleProblem:
+    keep = residuals_px(bp) <= max_px
+    return BundleProblem(bp.rotvec, bp.trans, bp.focal, bp.points, bp.obs_cam[keep], bp.obs_point[keep], bp.obs_xy[keep],
+                         bp.principal, bp.rotation_only, bp.point_ids)  # fmt: skip
+
+
+def _observations(tracks: PointTracks, frames: list[int], point_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cam index, point index, xy) of the given points in the given frames."""
+    cam_of = {t: i for i, t in enumerate(frames)}
+    index = np.full(tracks.num_points, -1)
+    index[point_ids] = np.arange(len(point_ids))
+    sel = np.isin(tracks.frame, frames) & (index[tracks.point] >= 0)
+    cams = np.array([cam_of[t] for t in tracks.frame[sel]], int)
+    return cams, index[tracks.point[sel]], tracks.xy[sel]
+
+
+# ------------------------------------------------------------------------- solvers
+
+
+def solve(tracks: PointTracks, width: int, height: int, cfg: SolveConfig | None = None) -> CameraSolution:
+    cfg = cfg or SolveConfig()
+    if cfg.model not in MODELS:
+        raise InputError(f"camera model {cfg.model!r}: expected one of {', '.join(MODELS)}")
+    if cfg.zoom not in ("auto", "fixed", "per-frame"):
+        raise InputError(f"zoom {cfg.zoom!r}: expected auto, fixed or per-frame")
+    principal = np.array([width / 2.0, height / 2.0])
+    diag = float(np.hypot(width, height))
+    keys = keyframes(tracks, diag, cfg)
+    model, evidence = classify(tracks, keys, cfg)
+    if cfg.model != "auto":
+        evidence["detected"] = model
+        model = cfg.model
+    log.info("camera: %s shot (%s), %d keyframes", model, evidence, len(keys))
+    if model == "static":
+        sol = _solve_static(tracks, width, cfg)
+    elif model == "rotation":
+        sol = _solve_rotation(tracks, keys, principal, width, cfg)
+    else:
+        sol = _solve_general(tracks, keys, principal, width, cfg)
+    sol.notes.insert(0, f"model {model}: {evidence}")
+    return sol
+
+
+def _assumed_focal(width: int) -> float:
+    return width / 2.0 / np.tan(np.radians(ASSUMED_HFOV_DEG) / 2.0)
+
+
+def _solve_static(tracks: PointTracks, width: int, cfg: SolveConfig) -> CameraSolution:
+    T = tracks.num_frames
+    f = cfg.focal_px or _assumed_focal(width)
+    notes = [] if cfg.focal_px else [f"focal length assumed ({ASSUMED_HFOV_DEG:g} degree horizontal view): a still camera does not show it"]
+    return CameraSolution(np.repeat(np.eye(3)[None], T, 0), np.zeros((T, 3)), np.full(T, float(f)), np.ones(T, bool),
+                          np.zeros((0, 3)), "static", "given" if cfg.focal_px else "assumed", notes=notes)  # fmt: skip
+
+
+def _rotation_focal(Hs: list[np.ndarray], principal: np.ndarray, width: int) -> float:
+    """The focal length that makes ``K^-1 H K`` closest to rotations (scaled to det 1)."""
+    from scipy.optimize import minimize_scalar
+
+    def cost(log_f: float) -> float:
+        K = _K(np.exp(log_f), principal)
+        Ki = np.linalg.inv(K)
+        total = 0.0
+        for H in Hs:
+            M = Ki @ H @ K
+            M = M / np.cbrt(np.linalg.det(M))
+            total += float(np.linalg.norm(M @ M.T - np.eye(3)))
+        return total
+
+    best = minimize_scalar(cost, bounds=(np.log(0.2 * width), np.log(8.0 * width)), method="bounded", options={"xatol": 1e-5})
+    return float(np.exp(best.x))
+
+
+def _solve_rotation(tracks: PointTracks, keys: list[int], principal: np.ndarray, width: int, cfg: SolveConfig) -> CameraSolution:
+    import cv2
+
+    T = tracks.num_frames
+    # homographies keyframe to keyframe, chained from the first
+    H_0k = [np.eye(3)]
+    for a, b in zip(keys[:-1], keys[1:]):
+        _, xa, xb = tracks.common(a, b)
+        if len(xa) < 8:
+            raise InputError(f"frames {a} and {b} share {len(xa)} background points: too few to follow a pan")
+        H, _ = cv2.findHomography(xa, xb, cv2.RANSAC, cfg.inlier_px)
+        H_0k.append(H @ H_0k[-1])
+    f = cfg.focal_px or _rotation_focal(H_0k[1:], principal, width)
+    K = _K(f, principal)
+    Ki = np.linalg.inv(K)
+    R_keys = np.stack([_nearest_rotation(Ki @ H @ K / np.cbrt(np.linalg.det(Ki @ H @ K))) for H in H_0k])
+    # points: directions, first seen in a keyframe
+    key_ids = np.unique(tracks.point[np.isin(tracks.frame, keys)])
+    cams, pidx, xy = _observations(tracks, keys, key_ids)
+    dirs = np.zeros((len(key_ids), 3))
+    first = np.full(len(key_ids), -1)
+    for c, p, x in zip(cams, pidx, xy):
+        if first[p] < 0:
+            first[p] = c
+            ray = Ki @ np.array([x[0], x[1], 1.0])
+            dirs[p] = R_keys[c].T @ (ray / np.linalg.norm(ray))
+    bp = BundleProblem(Rotation.from_matrix(R_keys).as_rotvec(), np.zeros((len(keys), 3)), np.full(len(keys), f), dirs,
+                       cams, pidx, xy, principal, rotation_only=True, point_ids=key_ids)  # fmt: skip
+    focal_mode = "fixed" if cfg.focal_px else "shared"
+    bp = adjust(_prune(adjust(bp, focal_mode), max(3 * cfg.inlier_px, 1.0)), focal_mode)
+    # every frame: the rotation taking the known directions to the frame's rays (Kabsch)
+    R = np.zeros((T, 3, 3))
+    ok = np.zeros(T, bool)
+    Kf = _K(bp.focal[0], principal)
+    Kfi = np.linalg.inv(Kf)
+    index = np.full(tracks.num_points, -1)
+    index[key_ids] = np.arange(len(key_ids))
+    for t in range(T):
+        ids, xy_t = tracks.in_frame(t)
+        known = index[ids] >= 0
+        if known.sum() < cfg.min_points:
+            continue
+        rays = np.c_[xy_t[known], np.ones(known.sum())] @ Kfi.T
+        rays /= np.linalg.norm(rays, axis=1, keepdims=True)
+        d = bp.points[index[ids[known]]]
+        w = np.ones(len(d))
+        for _ in range(3):  # reweighted: points that disagree by more than ~2 px count less
+            Rt = _nearest_rotation((rays * w[:, None]).T @ d)
+            ang = np.linalg.norm(np.cross(d @ Rt.T, rays), axis=1) * bp.focal[0]
+            w = 1.0 / np.maximum(ang / (2 * cfg.inlier_px), 1.0)
+        R[t], ok[t] = Rt, True
+    t_zero = np.zeros((T, 3))
+    focal = np.full(T, float(bp.focal[0]))
+    _bridge(R, t_zero, focal, ok)
+    err = residuals_px(bp)
+    return CameraSolution(R, t_zero, focal, ok, bp.points, "rotation", "given" if cfg.focal_px else "estimated",
+                          reprojection_px=float(np.median(err[np.isfinite(err)])))  # fmt: skip
+
+
+def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, width: int, cfg: SolveConfig) -> CameraSolution:
+    f0 = cfg.focal_px or width * 1.0
+    notes: list[str] = []
+    bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
+    if not cfg.focal_px:
+        bp = adjust(bp, "shared")
+        if abs(np.log(bp.focal[0] / f0)) > np.log(1.25):  # far from the guess: start again from the estimate
+            f0 = float(bp.focal[0])
+            bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
+            bp = adjust(bp, "shared")
+    bp = _prune(bp, max(3 * cfg.inlier_px, 3 * float(np.median(residuals_px(bp)))))
+    bp = adjust(bp, "fixed" if cfg.focal_px else "shared")
+    zooms = False
+    if not cfg.focal_px and cfg.zoom != "fixed" and len(keys_used) > 2:
+        shared_err = float(np.median(residuals_px(bp)))
+        zbp = adjust(bp, "per-camera", focal_smoothness=20.0)
+        zoom_err = float(np.median(residuals_px(zbp)))
+        spread = float(zbp.focal.max() / zbp.focal.min() - 1.0)
+        if cfg.zoom == "per-frame" or (zoom_err < 0.8 * shared_err and spread > 0.02):
+            bp, zooms = zbp, True
+            notes.append(f"zoom: focal {zbp.focal.min():.0f}-{zbp.focal.max():.0f} px (reprojection {shared_err:.2f} -> {zoom_err:.2f} px)")
+    return _register_all(tracks, bp, keys_used, principal, cfg, zooms, "given" if cfg.focal_px else "estimated", notes)
+
+
+def _incremental(tracks: PointTracks, keys: list[int], principal: np.ndarray, f: float, cfg: SolveConfig) -> tuple[BundleProblem, list[int]]:
+    """Keyframes registered one after another; points triangulated as they gain a baseline."""
+    import cv2
+
+    K = _K(f, principal)
+    # the first pair: the first keyframe and the earliest later one with enough parallax
+    a = keys[0]
+    b = keys[min(2, len(keys) - 1)]
+    ids, xa, xb = tracks.common(a, b)
+    if len(ids) < max(cfg.min_points, 8):
+        raise InputError(f"frames {a} and {b} share {len(ids)} background points: too few to start the camera path")
+    E, inl = cv2.findEssentialMat(xa, xb, K, cv2.RANSAC, 0.999, cfg.inlier_px)
+    if E is None or E.shape != (3, 3):
+        raise InputError(f"no two-view geometry between frames {a} and {b}")
+    _, R, t, inl2, _ = cv2.recoverPose(E, xa, xb, K, distanceThresh=1e4, mask=inl.copy())
+    good = inl2.ravel() > 0
+    poses: dict[int, tuple[np.ndarray, np.ndarray]] = {a: (np.eye(3), np.zeros(3)), b: (R, t.ravel())}
+    X = _triangulate(K @ np.c_[np.eye(3), np.zeros(3)], K @ np.c_[R, t], xa[good], xb[good])
+    point_xyz: dict[int, np.ndarray] = {}
+    for pid, x in zip(ids[good], X):
+        point_xyz[int(pid)] = x
+    registered = [a, b]
+    for k in keys[1:]:
+        if k in poses:
+            continue
+        ids_k, xy_k = tracks.in_frame(k)
+        known = np.array([int(p) in point_xyz for p in ids_k], bool)
+        if known.sum() < cfg.min_points:
+            log.info("keyframe %d: %d known points, skipped", k, known.sum())
+            continue
+        obj = np.stack([point_xyz[int(p)] for p in ids_k[known]])
+        okp, rvec, tvec, inl = cv2.solvePnPRansac(obj, xy_k[known], K, None, iterationsCount=200,
+                                                  reprojectionError=2 * cfg.inlier_px, flags=cv2.SOLVEPNP_EPNP)  # fmt: skip
+        if not okp or inl is None or len(inl) < cfg.min_points:
+            log.info("keyframe %d: PnP failed", k)
+            continue
+        rvec, tvec = cv2.solvePnPRefineLM(obj[inl.ravel()], xy_k[known][inl.ravel()], K, None, rvec, tvec)
+        poses[k] = (cv2.Rodrigues(rvec)[0], tvec.ravel())
+        registered.append(k)
+        # new points: seen here and in an earlier registered keyframe, with enough angle
+        for j in sorted(registered[:-1], key=lambda j: -abs(j - k))[:3]:
+            ids2, xj, xk = tracks.common(j, k)
+            new = np.array([int(p) not in point_xyz for p in ids2], bool)
+            if new.sum() == 0:
+                continue
+            Rj, tj = poses[j]
+            Rk, tk = poses[k]
+            Xn = _triangulate(K @ np.c_[Rj, tj], K @ np.c_[Rk, tk], xj[new], xk[new])
+            zj = (Xn @ Rj.T + tj)[:, 2]
+            zk = (Xn @ Rk.T + tk)[:, 2]
+            cj, ck = -Rj.T @ tj, -Rk.T @ tk
+            rj, rk = Xn - cj, Xn - ck
+            cosang = np.sum(rj * rk, 1) / (np.linalg.norm(rj, axis=1) * np.linalg.norm(rk, axis=1) + 1e-12)
+            fine = (zj > 0) & (zk > 0) & (cosang < np.cos(np.radians(1.0)))
+            for pid, x in zip(ids2[new][fine], Xn[fine]):
+                point_xyz[int(pid)] = x
+        if len(registered) % 5 == 0:  # keep the growing map consistent
+            bp = _problem(tracks, registered, poses, point_xyz, principal, f)
+            bp = adjust(bp, "fixed", rounds=1, max_evals=20)
+            _unpack_into(bp, registered, poses, point_xyz)
+    registered = sorted(registered)
+    bp = _problem(tracks, registered, poses, point_xyz, principal, f)
+    bp = adjust(bp, "fixed")
+    return bp, registered
+
+
+def _problem(tracks: PointTracks, frames: list[int], poses: dict, point_xyz: dict, principal: np.ndarray, f: float) -> BundleProblem:
+    frames = sorted(frames)
+    pids = np.array(sorted(point_xyz), int)
+    cams, pidx, xy = _observations(tracks, frames, pids)
+    seen = np.bincount(pidx, minlength=len(pids))
+    keep = seen[pidx] >= 2
+    rv = np.stack([Rotation.from_matrix(poses[t][0]).as_rotvec() for t in frames])
+    tr = np.stack([poses[t][1] for t in frames])
+    bp = BundleProblem(rv, tr, np.full(len(frames), f), np.stack([point_xyz[int(p)] for p in pids]), cams[keep], pidx[keep],
+                       xy[keep], principal, point_ids=pids)  # fmt: skip
+    return _prune(bp, 8.0)
+
+
+def _unpack_into(bp: BundleProblem, frames: list[int], poses: dict, point_xyz: dict) -> None:
+    for i, t in enumerate(sorted(frames)):
+        poses[t] = (Rotation.from_rotvec(bp.rotvec[i]).as_matrix(), bp.trans[i])
+    for pid, x in zip(bp.point_ids, bp.points):
+        point_xyz[int(pid)] = x
+
+
+def _register_all(tracks: PointTracks, bp: BundleProblem, keys: list[int], principal: np.ndarray, cfg: SolveConfig,
+                  zooms: bool, focal_source: str, notes: list[str]) -> CameraSolution:  # fmt: skip
+    """Every frame by PnP on the adjusted points (focal interpolated between keyframes)."""
+    import cv2
+
+    T = tracks.num_frames
+    R, t = np.zeros((T, 3, 3)), np.zeros((T, 3))
+    focal = np.exp(np.interp(np.arange(T), keys, np.log(bp.focal)))
+    ok = np.zeros(T, bool)
+    for i, k in enumerate(keys):
+        R[k], t[k], ok[k] = Rotation.from_rotvec(bp.rotvec[i]).as_matrix(), bp.trans[i], True
+    index = np.full(tracks.num_points, -1)
+    index[bp.point_ids] = np.arange(len(bp.point_ids))
+    for f in range(T):
+        if ok[f]:
+            continue
+        ids, xy = tracks.in_frame(f)
+        known = index[ids] >= 0
+        if known.sum() < cfg.min_points:
+            continue
+        K = _K(focal[f], principal)
+        obj = bp.points[index[ids[known]]]
+        # start from the nearest keyframe
+        near = keys[int(np.argmin(np.abs(np.array(keys) - f)))]
+        rvec0, tvec0 = cv2.Rodrigues(R[near])[0], t[near].reshape(3, 1).copy()
+        okp, rvec, tvec, inl = cv2.solvePnPRansac(obj, xy[known], K, None, rvec0, tvec0, useExtrinsicGuess=True,
+                                                  iterationsCount=100, reprojectionError=2 * cfg.inlier_px)  # fmt: skip
+        if not okp or inl is None or len(inl) < cfg.min_points:
+            continue
+        rvec, tvec = cv2.solvePnPRefineLM(obj[inl.ravel()], xy[known][inl.ravel()], K, None, rvec, tvec)
+        R[f], t[f], ok[f] = cv2.Rodrigues(rvec)[0], tvec.ravel(), True
+    _bridge(R, t, focal, ok)
+    if not ok.all():
+        notes.append(f"{int((~ok).sum())} frames bridged from their neighbours (too few background points)")
+    err = residuals_px(bp)
+    return CameraSolution(R, t, focal, ok, bp.points, "general", focal_source, zooms=zooms,
+                          reprojection_px=float(np.median(err[np.isfinite(err)])), notes=notes)  # fmt: skip
