@@ -39,7 +39,10 @@ def test_extract_finds_and_follows_the_actors_of_a_synthetic_shot(two_people, tm
     assert main(["extract", str(two_people / "video.mp4"), "--out", str(tmp_path)]) == 0
     assert "2 people" in capsys.readouterr().out
     est, gt = Shot.load(tmp_path / "shot"), Shot.load(two_people / "gt")
-    assert (tmp_path / "overlay.mp4").stat().st_size > 0 and est.stages == ["perceive"]
+    assert (tmp_path / "overlay.mp4").stat().st_size > 0 and est.stages == ["perceive", "camera_init"]
+    assert (tmp_path / "camera_path.png").stat().st_size > 0
+    # a locked-off shot: seen as one, and held exactly still
+    assert est.meta["camera_init"]["model"] == "static" and np.ptp(est.camera.T_world_cam, axis=0).max() == 0
     s = perception_scores(est, gt)
     assert s.det_recall_full >= 0.95 and s.det_precision >= 0.95 and s.id_switches == 0
     assert s.kpt2d_err_px <= 6.0 * 640 / 960  # the 6 px at 960x540, scaled

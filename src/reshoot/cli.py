@@ -121,6 +121,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    import numpy as np
     from tqdm import tqdm
 
     from reshoot.pipeline import ExtractConfig, extract
@@ -128,6 +129,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
     cfg = ExtractConfig()
     cfg.decode.shot, cfg.decode.max_side_px, cfg.decode.allow_damaged = args.shot, args.max_side, args.allow_damaged
+    cfg.camera_init.solve.model, cfg.camera_init.solve.focal_px = args.camera_model, args.focal_px
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -147,7 +149,16 @@ def cmd_extract(args: argparse.Namespace) -> int:
           f"({1000 * took / shot.num_frames:.0f} ms/frame)")  # fmt: skip
     for actor in shot.actors:
         print(f"  person {actor.track_id}: in {int(actor.present.sum())} frames")
-    print(f"wrote {shot_dir} and {Path(args.out) / 'overlay.mp4'}")
+    if shot.camera is not None:
+        meta = shot.meta.get("camera_init", {})
+        print(f"  camera: {meta.get('model')} shot, focal {np.median(shot.lens.fx):.0f} px ({meta.get('focal_source')}"
+              f"{', zooms' if shot.lens.zooms else ''}), {meta.get('registered')}/{meta.get('frames')} frames solved, "
+              f"background reprojection {meta.get('reprojection_px') or float('nan'):.2f} px")  # fmt: skip
+        for note in meta.get("notes", [])[1:]:
+            print(f"    note: {note}")
+        print(f"wrote {shot_dir}, {Path(args.out) / 'overlay.mp4'} and {Path(args.out) / 'camera_path.png'}")
+    else:
+        print(f"wrote {shot_dir} and {Path(args.out) / 'overlay.mp4'}")
     return 0
 
 
@@ -224,12 +235,17 @@ def build_parser() -> argparse.ArgumentParser:
         "extract",
         help="extract a shot's people (and, as the stages land, its camera and bodies) from a video",
         description="Decode a video (or a folder of images), check it is one shot, and run the stages: "
-        "perceive (every person: persistent id, 33 2D keypoints, box, instance mask). Writes OUT/shot (a shot "
-        "folder) and OUT/overlay.mp4. A stage whose input and settings are unchanged is not run again.",
+        "perceive (every person: persistent id, 33 2D keypoints, box, instance mask), camera_init (the camera path "
+        "and focal length from the background, people masked out). Writes OUT/shot (a shot folder), OUT/overlay.mp4 "
+        "and OUT/camera_path.png. A stage whose input and settings are unchanged is not run again.",
     )
     p.add_argument("video", help="video file or folder of images")
     p.add_argument("--out", required=True, help="run folder")
-    p.add_argument("--stop-after", default="perceive", choices=("perceive",), help="last stage to run")
+    p.add_argument("--stop-after", default="camera_init", choices=("perceive", "camera_init"), help="last stage to run")
+    p.add_argument("--camera-model", default="auto", choices=("auto", "static", "rotation", "general"),
+                   help="camera motion model: auto (detected), static (locked-off), rotation (pan/tilt), general")
+    p.add_argument("--focal-px", type=float, default=None, metavar="PX",
+                   help="the lens's focal length in pixels at the working resolution, when known")
     p.add_argument("--shot", type=int, default=None, metavar="N",
                    help="for a clip with cuts: which shot to take (0 is the first)")  # fmt: skip
     p.add_argument("--max-side", type=int, default=1920, metavar="PX",

@@ -16,15 +16,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from reshoot import __version__
-from reshoot.errors import InputError, ReshootError
+from reshoot.errors import InputError, ShotError
 from reshoot.shot import Shot
+from reshoot.stages.camera.stage import CameraInitConfig, camera_init, plot_path
 from reshoot.stages.decode import DecodeConfig, decode
 from reshoot.stages.perceive.stage import PerceiveConfig, perceive
 
 log = logging.getLogger(__name__)
 
-STAGES = ("perceive",)
-"""the stages that exist, in order (camera, bodies, refine and transfer come next)"""
+STAGES = ("perceive", "camera_init")
+"""the stages that exist, in order (bodies, refine and transfer come next)"""
 
 
 @dataclass
@@ -33,6 +34,7 @@ class ExtractConfig:
 
     decode: DecodeConfig = field(default_factory=DecodeConfig)
     perceive: PerceiveConfig = field(default_factory=PerceiveConfig)
+    camera_init: CameraInitConfig = field(default_factory=CameraInitConfig)
 
 
 def fingerprint(source: Path, settings: dict) -> str:
@@ -44,41 +46,77 @@ def fingerprint(source: Path, settings: dict) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def _fingerprints(source: Path, cfg: ExtractConfig) -> dict[str, str]:
+    """Each stage's fingerprint: its settings and everything before it."""
+    settings: dict = {"decode": asdict(cfg.decode)}
+    out = {}
+    for stage in STAGES:
+        settings[stage] = asdict(getattr(cfg, stage))
+        out[stage] = fingerprint(source, settings)
+    return out
+
+
+def _previous(shot_dir: Path) -> Shot | None:
+    if not (shot_dir / "shot.json").is_file():
+        return None
+    try:
+        return Shot.load(shot_dir)
+    except ShotError as exc:  # a broken folder from an interrupted run: redo it
+        log.info("ignoring the previous result in %s (%s)", shot_dir, exc)
+        return None
+
+
 def extract(source: str | Path, out: str | Path, cfg: ExtractConfig | None = None, stop_after: str = STAGES[-1],
             force: bool = False, overlay: bool = True,
             progress: Callable[[str, int, int], None] | None = None) -> Path:  # fmt: skip
     """Run the stages up to ``stop_after`` on ``source`` (a video file or a folder of
-    images); write ``out/shot`` (and ``out/overlay.mp4``, the people drawn on the frames);
-    return the shot's path. ``progress(stage, done, total)`` is called as frames are processed."""
+    images); write ``out/shot`` (and ``out/overlay.mp4``, the people drawn on the frames;
+    ``out/camera_path.png`` once the camera is solved); return the shot's path.
+    ``progress(stage, done, total)`` is called as frames are processed."""
     if stop_after not in STAGES:
         raise InputError(f"--stop-after {stop_after!r}: the stages are {', '.join(STAGES)}")
     cfg = cfg or ExtractConfig()
-    source, shot_dir = Path(source), Path(out) / "shot"
+    source, out = Path(source), Path(out)
+    shot_dir = out / "shot"
     if not source.exists():
         raise InputError(f"{source}: no such file or folder")
-    fp = fingerprint(source, {"decode": asdict(cfg.decode), "perceive": asdict(cfg.perceive)})
-    if not force and (shot_dir / "shot.json").is_file():
-        try:
-            previous = Shot.load(shot_dir)
-        except ReshootError as exc:  # a broken folder from an interrupted run: redo it
-            log.info("ignoring the previous result in %s (%s)", shot_dir, exc)
-        else:
-            if previous.meta.get("fingerprints", {}).get("perceive") == fp:
-                log.info("perceive: unchanged since the last run, reusing %s", shot_dir)
-                return shot_dir
+    wanted = STAGES[: STAGES.index(stop_after) + 1]
+    fps = _fingerprints(source, cfg)
+    previous = None if force else _previous(shot_dir)
+    done = previous.meta.get("fingerprints", {}) if previous is not None else {}
+    # the stages to run: from the first whose fingerprint changed
+    first = next((i for i, stage in enumerate(wanted) if done.get(stage) != fps[stage]), len(wanted))
+    if first == len(wanted):
+        log.info("%s: unchanged since the last run, reusing %s", ", ".join(wanted), shot_dir)
+        return shot_dir
     footage = decode(source, cfg.decode)
     total = footage.num_frames
-    shot = perceive(footage, cfg.perceive, progress=(lambda done: progress("perceive", done, total)) if progress else None)
-    info = footage.info
-    shot.meta["decode"] = {  # the way back to the source: its size, pixels, turn, and the segment taken
-        "source_size": list(footage.source_size), "scale_xy": list(footage.scale_xy),
-        "source_pixel_aspect": info.pixel_aspect, "source_quarter_turns": info.quarter_turns, "mirrored": info.mirror,
-        "first_frame": footage.first_frame, "start_s": footage.start_s, "cut_frames": list(footage.cut_frames),
-    }  # fmt: skip
-    shot.meta["fingerprints"] = {"perceive": fp}
+    shot = previous if first > 0 else None
+    for stage in wanted[first:]:
+        report = (lambda n, stage=stage: progress(stage, n, total)) if progress else None
+        if stage == "perceive":
+            shot = perceive(footage, cfg.perceive, progress=report)
+            info = footage.info
+            shot.meta["decode"] = {  # the way back to the source: its size, pixels, turn, and the segment taken
+                "source_size": list(footage.source_size), "scale_xy": list(footage.scale_xy),
+                "source_pixel_aspect": info.pixel_aspect, "source_quarter_turns": info.quarter_turns,
+                "mirrored": info.mirror, "first_frame": footage.first_frame, "start_s": footage.start_s,
+                "cut_frames": list(footage.cut_frames),
+            }  # fmt: skip
+            shot.meta["fingerprints"] = {}
+        elif stage == "camera_init":
+            shot = camera_init(shot, footage, cfg.camera_init)
+            plot_path(shot, out / "camera_path.png")
+        shot.meta["fingerprints"] = {**{k: v for k, v in shot.meta["fingerprints"].items() if k in STAGES[: STAGES.index(stage)]},
+                                     stage: fps[stage]}  # fmt: skip
+    # results of later stages computed from older inputs are stale: drop them
+    later = STAGES[STAGES.index(stop_after) + 1 :]
+    if "camera_init" in later:
+        shot.camera, shot.lens = None, None
+        shot.meta.pop("camera_init", None)
     shot.save(shot_dir)
-    if overlay:
+    if overlay and first == 0:
         from reshoot.render.overlay import write_overlay_video
 
-        write_overlay_video(shot, footage.frames(), Path(out) / "overlay.mp4")
+        write_overlay_video(shot, footage.frames(), out / "overlay.mp4")
     return shot_dir

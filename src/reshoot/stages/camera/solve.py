@@ -42,7 +42,7 @@ class SolveConfig:
     """auto | fixed | per-frame: whether the focal length may change during the shot"""
     static_flow_px: float = 0.25
     """median background motion between frames (pixels) under which the camera is still"""
-    keyframe_flow_frac: float = 0.03
+    keyframe_flow_frac: float = 0.015
     """a new keyframe when the background has moved this fraction of the frame's diagonal"""
     rotation_inlier_ratio: float = 0.9
     """a shot is a pure rotation when homographies explain this share of what essential
@@ -189,6 +189,17 @@ def solve(tracks: PointTracks, width: int, height: int, cfg: SolveConfig | None 
         raise InputError(f"zoom {cfg.zoom!r}: expected auto, fixed or per-frame")
     principal = np.array([width / 2.0, height / 2.0])
     diag = float(np.hypot(width, height))
+    counts = tracks.per_frame_counts()
+    if tracks.num_frames == 0:
+        raise InputError("the shot has no frames: nothing to solve a camera from")
+    if np.median(counts) < cfg.min_points:
+        # a face filling the frame, a blank wall: nothing to see the camera move by
+        sol = _solve_static(tracks, width, cfg)
+        sol.model, sol.registered[:] = "static", False
+        sol.notes.insert(0, f"too few background points ({np.median(counts):.0f} per frame, {cfg.min_points} needed): "
+                            "the camera is held still, every frame flagged unregistered")  # fmt: skip
+        log.warning("camera: %s", sol.notes[0])
+        return sol
     keys = keyframes(tracks, diag, cfg)
     model, evidence = classify(tracks, keys, cfg)
     if cfg.model != "auto":
@@ -294,8 +305,13 @@ def _solve_rotation(tracks: PointTracks, keys: list[int], principal: np.ndarray,
                           reprojection_px=float(np.median(err[np.isfinite(err)])))  # fmt: skip
 
 
+MIN_TURN_DEG = 3.0
+"""a moving camera that turns less than this over the shot does not show its focal length
+(a translating pinhole camera and a scene stretched in depth make the same images)"""
+
+
 def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, width: int, cfg: SolveConfig) -> CameraSolution:
-    f0 = cfg.focal_px or width * 1.0
+    f0 = cfg.focal_px or _assumed_focal(width)
     notes: list[str] = []
     bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
     if not cfg.focal_px:
@@ -305,9 +321,17 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
             bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
             bp = adjust(bp, "shared")
     bp = _prune(bp, max(3 * cfg.inlier_px, 3 * float(np.median(residuals_px(bp)))))
-    bp = adjust(bp, "fixed" if cfg.focal_px else "shared")
+    turn = float(np.degrees(np.linalg.norm((Rotation.from_rotvec(bp.rotvec[-1]) * Rotation.from_rotvec(bp.rotvec[0]).inv()).as_rotvec())))
+    focal_source = "given" if cfg.focal_px else "estimated"
+    if not cfg.focal_px and turn < MIN_TURN_DEG:
+        bp = BundleProblem(bp.rotvec, bp.trans, np.full(len(bp.focal), _assumed_focal(width)), bp.points, bp.obs_cam,
+                           bp.obs_point, bp.obs_xy, bp.principal, point_ids=bp.point_ids)  # fmt: skip
+        focal_source = "assumed"
+        notes.append(f"focal length assumed ({ASSUMED_HFOV_DEG:g} degree horizontal view): the camera turns {turn:.1f} "
+                     f"degrees, too little to show it")  # fmt: skip
+    bp = adjust(bp, "shared" if focal_source == "estimated" else "fixed")
     zooms = False
-    if not cfg.focal_px and cfg.zoom != "fixed" and len(keys_used) > 2:
+    if focal_source != "given" and cfg.zoom != "fixed" and len(keys_used) > 2:
         shared_err = float(np.median(residuals_px(bp)))
         zbp = adjust(bp, "per-camera", focal_smoothness=20.0)
         zoom_err = float(np.median(residuals_px(zbp)))
@@ -315,7 +339,7 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
         if cfg.zoom == "per-frame" or (zoom_err < 0.8 * shared_err and spread > 0.02):
             bp, zooms = zbp, True
             notes.append(f"zoom: focal {zbp.focal.min():.0f}-{zbp.focal.max():.0f} px (reprojection {shared_err:.2f} -> {zoom_err:.2f} px)")
-    return _register_all(tracks, bp, keys_used, principal, cfg, zooms, "given" if cfg.focal_px else "estimated", notes)
+    return _register_all(tracks, bp, keys_used, principal, cfg, zooms, focal_source, notes)
 
 
 def _incremental(tracks: PointTracks, keys: list[int], principal: np.ndarray, f: float, cfg: SolveConfig) -> tuple[BundleProblem, list[int]]:

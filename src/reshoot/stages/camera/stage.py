@@ -1,0 +1,137 @@
+"""The camera_init stage: the camera path and lens from the background, people masked out
+(seed 001 sec. 3.1 starts from a SLAM camera; SLAM fails on dynamic content, so the
+actors' instance masks keep their points out).
+
+World frame: Z up, the first camera above the origin at ``CAMERA_HEIGHT`` units, looking
+along +Y. Up is square to the cameras' x axes (film cameras are levelled, they do not
+roll); the ground plane and the people's vertical axis can refine it in the bodies stage. The scale is
+arbitrary (``Camera.metric`` False) until the bodies stage fixes it from people's size.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from reshoot.shot import Camera, Lens, Shot
+from reshoot.stages.camera.solve import CameraSolution, SolveConfig, solve
+from reshoot.stages.camera.tracks import TrackConfig, track_background
+from reshoot.stages.decode import Footage
+
+log = logging.getLogger(__name__)
+
+CAMERA_HEIGHT = 1.6
+"""the first camera's height above the ground, in the (arbitrary) units of the path"""
+
+
+@dataclass
+class CameraInitConfig:
+    tracks: TrackConfig = field(default_factory=TrackConfig)
+    solve: SolveConfig = field(default_factory=SolveConfig)
+
+
+def _up(R_wc: np.ndarray) -> np.ndarray:
+    """World up, in the solver's frame, from levelled cameras: perpendicular to every
+    camera's x axis (film cameras do not roll), on the side of the cameras' up (-y in
+    OpenCV axes). When the x axes do not turn (no pan), the mean up made square to them."""
+    x_axes, ups = R_wc[:, :, 0], -R_wc[:, :, 1]
+    evals, evecs = np.linalg.eigh(x_axes.T @ x_axes)
+    if evals[1] > 1e-4 * len(R_wc) and evals[1] > 20 * evals[0]:  # the x axes span a plane: its normal
+        up = evecs[:, 0]
+    else:
+        x = x_axes.mean(0) / np.linalg.norm(x_axes.mean(0))
+        up = ups.mean(0) - x * (ups.mean(0) @ x)
+    up = up / np.linalg.norm(up)
+    return up if up @ ups.mean(0) >= 0 else -up
+
+
+def level_world(sol: CameraSolution) -> np.ndarray:
+    """(T, 4, 4) camera-to-world transforms of ``sol`` in the stage's world frame (Z up
+    from the levelled cameras, first camera at (0, 0, CAMERA_HEIGHT) looking along +Y);
+    the scale is the solution's, times one chosen so that the path has unit RMS spread
+    about its start when it moves."""
+    T = len(sol.focal_px)
+    R_wc = np.swapaxes(sol.R_cam_world, 1, 2)  # camera-to-(solver)world rotations
+    C = -np.einsum("tji,tj->ti", sol.R_cam_world, sol.t_cam_world)  # camera centres
+    up = _up(R_wc)
+    fwd = R_wc[0, :, 2] - up * (R_wc[0, :, 2] @ up)
+    if np.linalg.norm(fwd) < 1e-6:  # looking straight up or down: take the camera's y
+        fwd = R_wc[0, :, 1] - up * (R_wc[0, :, 1] @ up)
+    fwd /= np.linalg.norm(fwd)
+    A = np.stack([np.cross(fwd, up), fwd, up])  # rows: the new X, Y, Z in solver coordinates
+    spread = float(np.sqrt(((C - C[0]) ** 2).sum(1).mean()))
+    s = 1.0 / spread if spread > 1e-9 else 1.0
+    out = np.repeat(np.eye(4)[None], T, 0)
+    out[:, :3, :3] = A @ R_wc
+    out[:, :3, 3] = s * (C - C[0]) @ A.T + [0.0, 0.0, CAMERA_HEIGHT]
+    return out
+
+
+def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = None) -> Shot:
+    """Add the camera path and lens to ``shot`` (its video must be ``footage``'s; its
+    instance masks, when present, keep the people out)."""
+    cfg = cfg or CameraInitConfig()
+    t0 = time.perf_counter()
+    labels = shot.masks.labels if shot.masks is not None else None
+    tracks = track_background(footage.frames(), labels, cfg.tracks)
+    t1 = time.perf_counter()
+    sol = solve(tracks, shot.video.width, shot.video.height, cfg.solve)
+    W, H = shot.video.width, shot.video.height
+    shot.camera = Camera(T_world_cam=level_world(sol), metric=False, registered=sol.registered)
+    shot.lens = Lens(fx=sol.focal_px.copy(), fy=sol.focal_px.copy(), cx=np.full(len(sol.focal_px), W / 2.0),
+                     cy=np.full(len(sol.focal_px), H / 2.0), zooms=sol.zooms)  # fmt: skip
+    seconds = time.perf_counter() - t0
+    shot.meta["camera_init"] = {
+        "model": sol.model, "focal_source": sol.focal_source, "scale": "arbitrary", "zooms": sol.zooms,
+        "registered": int(sol.registered.sum()), "frames": len(sol.registered), "points": len(sol.points),
+        "reprojection_px": sol.reprojection_px if np.isfinite(sol.reprojection_px) else None, "notes": sol.notes,
+        "seconds": {"tracks": t1 - t0, "solve": seconds - (t1 - t0)},
+    }  # fmt: skip
+    shot.record("camera_init", asdict(cfg), wrote=["camera", "lens"], seconds=seconds)
+    for note in sol.notes:
+        log.info("camera_init: %s", note)
+    log.info("camera_init: %s, focal %.0f px (%s), %d/%d frames registered, %.1f s", sol.model, np.median(sol.focal_px),
+             sol.focal_source, sol.registered.sum(), len(sol.registered), seconds)  # fmt: skip
+    return shot
+
+
+def plot_path(shot: Shot, out_path: str | Path) -> None:
+    """Top (X-Y) and side (Y-Z) views of the camera path, with the view direction every
+    few frames, to ``out_path`` (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    T_wc = shot.camera.T_world_cam
+    C = T_wc[:, :3, 3]
+    fwd = T_wc[:, :3, 2]
+    extent = max(float(np.ptp(C, axis=0).max()), 1e-3)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+    meta = shot.meta.get("camera_init", {})
+    for ax, (i, j), name in zip(axes, ((0, 1), (1, 2)), ("top (X-Y)", "side (Y-Z)")):
+        ax.plot(C[:, i], C[:, j], "-", color="tab:blue", lw=1.5)
+        ax.scatter(C[0, i], C[0, j], color="tab:green", zorder=3, label="first frame")
+        ax.scatter(C[-1, i], C[-1, j], color="tab:red", zorder=3, label="last frame")
+        step = max(1, len(C) // 12)
+        ax.quiver(C[::step, i], C[::step, j], fwd[::step, i], fwd[::step, j], angles="xy", scale_units="xy",
+                  scale=4.0 / extent, width=0.004, color="0.4")  # fmt: skip
+        if shot.camera.registered is not None and not shot.camera.registered.all():
+            bad = ~shot.camera.registered
+            ax.scatter(C[bad, i], C[bad, j], marker="x", color="tab:orange", label="bridged")
+        ax.set_title(name)
+        ax.set_xlabel("XYZ"[i] + " (arbitrary units)" if not shot.camera.metric else "XYZ"[i] + " (m)")
+        ax.set_ylabel("XYZ"[j])
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="best", fontsize=8)
+    fig.suptitle(f"camera path: {meta.get('model', '?')} model, focal {np.median(shot.lens.fx):.0f} px "
+                 f"({meta.get('focal_source', '?')}), {meta.get('registered', '?')}/{meta.get('frames', '?')} frames solved")  # fmt: skip
+    fig.tight_layout()
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_path, dpi=100)
+    plt.close(fig)
