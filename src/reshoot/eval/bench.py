@@ -106,6 +106,11 @@ def _run_extract(video: Path, run: Path) -> tuple[Any, float]:
     return Shot.load(shot_dir), time.perf_counter() - t0
 
 
+def _stage_seconds(shot: Any) -> dict[str, float]:
+    """Wall time of each stage that wrote into ``shot``."""
+    return {r.stage: r.seconds for r in shot.provenance if r.seconds is not None}
+
+
 def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress) -> dict[str, Any]:
     from reshoot.eval.detection import detection_report
     from reshoot.eval.evaluate import evaluate
@@ -133,6 +138,7 @@ def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress) -> dict
         "synth_s_per_frame": gen_s / T, "synth_phases_s": result.seconds, "extract_ms_per_frame": 1000 * extract_s / T,
         "people_found": len(est.actors), "metrics": {k: v for k, v in metrics.items() if k != "matched_actors"},
         "gt_self_check": {k: v for k, v in self_check.items() if k != "matched_actors"},
+        "stage_s": _stage_seconds(est), "camera": est.meta.get("camera_init"),
     }  # fmt: skip
     if detect:
         if progress:
@@ -162,7 +168,8 @@ def _bench_footage(path: Path, run: Path, progress) -> dict[str, Any]:
     T = shot.num_frames
     return {**record, "frames": T, "width": shot.video.width, "height": shot.video.height,
             "stages": {"extract": extract_s}, "extract_ms_per_frame": 1000 * extract_s / T,
-            "tracks_frames": [int(a.present.sum()) for a in shot.actors]}  # fmt: skip
+            "tracks_frames": [int(a.present.sum()) for a in shot.actors], "stage_s": _stage_seconds(shot),
+            "camera": shot.meta.get("camera_init")}  # fmt: skip
 
 
 # ------------------------------------------------------------------------ tables
@@ -174,7 +181,23 @@ COLUMNS = (
 )  # fmt: skip
 
 
-LOWER_IS_BETTER = {"id_switches", "kpt2d_err_px"}
+CAMERA_COLUMNS = (
+    ("ate_pct", "ATE % of path", "{:.3f}"), ("ate_m", "ATE / drift (units)", "{:.4f}"),
+    ("rot_err_deg", "rotation err deg", "{:.3f}"), ("focal_err_pct", "focal err %", "{:.2f}"),
+)  # fmt: skip
+
+LOWER_IS_BETTER = {"id_switches", "kpt2d_err_px", "ate_pct", "ate_m", "rot_err_deg", "focal_err_pct"}
+
+
+def _camera_cells(r: dict) -> list[str]:
+    """model, focal source, frames solved, seconds per frame of the camera stage."""
+    cam = r.get("camera")
+    if not cam:
+        return ["n/a"] * 4
+    seconds = r.get("stage_s", {}).get("camera_init")
+    per_frame = f"{seconds / r['frames']:.3f}" if seconds is not None and r.get("frames") else "n/a"
+    return [cam["model"], cam["focal_source"] + (", zooms" if cam.get("zooms") else ""),
+            f"{cam['registered']}/{cam['frames']}", per_frame]  # fmt: skip
 
 
 def _fmt(value: Any, spec: str) -> str:
@@ -187,16 +210,18 @@ def markdown(suite: str, records: list[dict]) -> str:
     """The bench tables: one per shot type, then a summary with medians."""
     lines = [f"# reshoot bench: suite `{suite}`", ""]
     if suite == "footage":
-        lines += ["| clip | frames | working size | people there | tracks found (frames each) | extract ms/frame |",
-                  "|---|---|---|---|---|---|"]  # fmt: skip
+        lines += ["| clip | frames | working size | people there | tracks found (frames each) | extract ms/frame | "
+                  "camera model | focal | frames solved | camera s/frame |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for r in records:
             if r.get("error"):
                 lines.append(f"| {r['name']} | | {r['width']}x{r['height']} | {r['people_expected']} | "
-                             f"refused: {r['error'].replace('|', '/')} | |")  # fmt: skip
+                             f"refused: {r['error'].replace('|', '/')} | | | | | |")  # fmt: skip
                 continue
             tracks = ", ".join(str(n) for n in r["tracks_frames"])
             lines.append(f"| {r['name']} | {r['frames']} | {r['width']}x{r['height']} | {r['people_expected']} | "
-                         f"{len(r['tracks_frames'])} ({tracks}) | {r['extract_ms_per_frame']:.0f} |")  # fmt: skip
+                         f"{len(r['tracks_frames'])} ({tracks}) | {r['extract_ms_per_frame']:.0f} | "
+                         + " | ".join(_camera_cells(r)) + " |")  # fmt: skip
         return "\n".join(lines) + "\n"
     head = ["shot", "frames", "people"] + [c[1] for c in COLUMNS] + ["extract ms/frame", "synth s/frame", "mediapipe found"]
     for shot_type in dict.fromkeys(r["shot_type"] for r in records):
@@ -208,9 +233,14 @@ def markdown(suite: str, records: list[dict]) -> str:
             cells += [_fmt(r["metrics"].get(key), spec) for key, _, spec in COLUMNS]
             cells += [f"{r['extract_ms_per_frame']:.0f}", f"{r['synth_s_per_frame']:.3f}", found]
             lines.append("| " + " | ".join(cells) + " |")
+        cam_head = ["shot"] + [c[1] for c in CAMERA_COLUMNS] + ["camera model", "focal", "frames solved", "camera s/frame"]
+        lines += ["", "| " + " | ".join(cam_head) + " |", "|" + "---|" * len(cam_head)]
+        for r in (r for r in records if r["shot_type"] == shot_type):
+            cells = [r["name"]] + [_fmt(r["metrics"].get(key), spec) for key, _, spec in CAMERA_COLUMNS] + _camera_cells(r)
+            lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     lines += ["## summary", "", f"- shots: {len(records)}, frames: {sum(r['frames'] for r in records)}"]
-    for key, name, spec in COLUMNS:
+    for key, name, spec in COLUMNS + CAMERA_COLUMNS:
         values = [r["metrics"].get(key) for r in records]
         values = [v for v in values if v is not None and math.isfinite(v)]
         if values:
@@ -218,7 +248,11 @@ def markdown(suite: str, records: list[dict]) -> str:
             lines.append(f"- {name}: median {_fmt(float(np.median(values)), spec.replace(':d', ':.1f'))}, "
                          f"worst {_fmt(worst, spec)}")  # fmt: skip
     per_frame = [r["extract_ms_per_frame"] for r in records]
-    lines.append(f"- extract (decode + perceive + overlay): median {np.median(per_frame):.0f} ms/frame")
+    lines.append(f"- extract (all stages + overlay): median {np.median(per_frame):.0f} ms/frame")
+    for stage in ("perceive", "camera_init"):
+        seconds = [r["stage_s"][stage] / r["frames"] for r in records if stage in r.get("stage_s", {})]
+        if seconds:
+            lines.append(f"- {stage}: median {1000 * np.median(seconds):.0f} ms/frame (max {1000 * max(seconds):.0f})")
     synth = [r["synth_s_per_frame"] for r in records]
     lines.append(f"- synthesis: median {np.median(synth):.3f} s/frame (min {min(synth):.3f}, max {max(synth):.3f})")
     visible = sum(r.get("detection", {}).get("visible", 0) for r in records)

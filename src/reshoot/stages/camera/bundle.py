@@ -38,7 +38,8 @@ class BundleProblem:
     """(P,) the track ids of the points, when they come from tracks"""
 
 
-def project(rotvec: np.ndarray, trans: np.ndarray, focal: np.ndarray, points: np.ndarray, principal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def project(rotvec: np.ndarray, trans: np.ndarray, focal: np.ndarray, points: np.ndarray,
+            principal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Pixels (N, 2) and depths (N,) of ``points`` (N, 3) through per-observation cameras."""
     Xc = Rotation.from_rotvec(rotvec).apply(points) + trans
     z = Xc[:, 2]
@@ -77,8 +78,10 @@ def adjust(bp: BundleProblem, focal_mode: str = "fixed", focal_smoothness: float
 def _adjust_once(bp: BundleProblem, focal_mode: str, focal_smoothness: float, loss_px: float,
                  max_evals: int) -> tuple[BundleProblem, float]:  # fmt: skip
     fun, jac, x0, unpack, n_cam_params = _functions(bp, focal_mode, focal_smoothness)
-    sol = least_squares(fun, x0, jac=jac, loss="huber" if loss_px else "linear", f_scale=loss_px or 1.0, x_scale="jac", method="trf",
-                        tr_solver="lsmr", max_nfev=max_evals, xtol=1e-10, ftol=1e-9)  # fmt: skip
+    # plain least squares converges from a rough start where Huber at 1 px crawls; outliers
+    # are pruned between solves (solve._prune) rather than down-weighted
+    sol = least_squares(fun, x0, jac=jac, loss="huber" if loss_px else "linear", f_scale=loss_px or 1.0, x_scale="jac",
+                        method="trf", tr_solver="lsmr", max_nfev=max_evals, xtol=1e-10, ftol=1e-9)  # fmt: skip
     R, tr, f, pts = unpack(sol.x)
     if bp.rotation_only:
         pts = pts / np.linalg.norm(pts, axis=1, keepdims=True)

@@ -223,7 +223,9 @@ def _assumed_focal(width: int) -> float:
 def _solve_static(tracks: PointTracks, width: int, cfg: SolveConfig) -> CameraSolution:
     T = tracks.num_frames
     f = cfg.focal_px or _assumed_focal(width)
-    notes = [] if cfg.focal_px else [f"focal length assumed ({ASSUMED_HFOV_DEG:g} degree horizontal view): a still camera does not show it"]
+    notes = [] if cfg.focal_px else [
+        f"focal length assumed ({ASSUMED_HFOV_DEG:g} degree horizontal view): a still camera does not show it"
+    ]
     return CameraSolution(np.repeat(np.eye(3)[None], T, 0), np.zeros((T, 3)), np.full(T, float(f)), np.ones(T, bool),
                           np.zeros((0, 3)), "static", "given" if cfg.focal_px else "assumed", notes=notes)  # fmt: skip
 
@@ -321,7 +323,8 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
             bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
             bp = adjust(bp, "shared")
     bp = _prune(bp, max(3 * cfg.inlier_px, 3 * float(np.median(residuals_px(bp)))))
-    turn = float(np.degrees(np.linalg.norm((Rotation.from_rotvec(bp.rotvec[-1]) * Rotation.from_rotvec(bp.rotvec[0]).inv()).as_rotvec())))
+    R_first, R_last = Rotation.from_rotvec(bp.rotvec[0]), Rotation.from_rotvec(bp.rotvec[-1])
+    turn = float(np.degrees(np.linalg.norm((R_last * R_first.inv()).as_rotvec())))
     focal_source = "given" if cfg.focal_px else "estimated"
     if not cfg.focal_px and turn < MIN_TURN_DEG:
         bp = BundleProblem(bp.rotvec, bp.trans, np.full(len(bp.focal), _assumed_focal(width)), bp.points, bp.obs_cam,
@@ -338,11 +341,13 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
         spread = float(zbp.focal.max() / zbp.focal.min() - 1.0)
         if cfg.zoom == "per-frame" or (zoom_err < 0.8 * shared_err and spread > 0.02):
             bp, zooms = zbp, True
-            notes.append(f"zoom: focal {zbp.focal.min():.0f}-{zbp.focal.max():.0f} px (reprojection {shared_err:.2f} -> {zoom_err:.2f} px)")
+            notes.append(f"zoom: focal {zbp.focal.min():.0f}-{zbp.focal.max():.0f} px "
+                         f"(reprojection {shared_err:.2f} -> {zoom_err:.2f} px)")
     return _register_all(tracks, bp, keys_used, principal, cfg, zooms, focal_source, notes)
 
 
-def _incremental(tracks: PointTracks, keys: list[int], principal: np.ndarray, f: float, cfg: SolveConfig) -> tuple[BundleProblem, list[int]]:
+def _incremental(tracks: PointTracks, keys: list[int], principal: np.ndarray, f: float,
+                 cfg: SolveConfig) -> tuple[BundleProblem, list[int]]:  # fmt: skip
     """Keyframes registered one after another; points triangulated as they gain a baseline."""
     import cv2
 
@@ -408,7 +413,8 @@ def _incremental(tracks: PointTracks, keys: list[int], principal: np.ndarray, f:
     return bp, registered
 
 
-def _problem(tracks: PointTracks, frames: list[int], poses: dict, point_xyz: dict, principal: np.ndarray, f: float) -> BundleProblem:
+def _problem(tracks: PointTracks, frames: list[int], poses: dict, point_xyz: dict, principal: np.ndarray,
+             f: float) -> BundleProblem:  # fmt: skip
     frames = sorted(frames)
     pids = np.array(sorted(point_xyz), int)
     cams, pidx, xy = _observations(tracks, frames, pids)

@@ -129,8 +129,9 @@ def plot_path(shot: Shot, out_path: str | Path) -> None:
         ax.set_aspect("equal", adjustable="datalim")
         ax.grid(alpha=0.3)
     axes[0].legend(loc="best", fontsize=8)
+    solved = f"{meta.get('registered', '?')}/{meta.get('frames', '?')} frames solved"
     fig.suptitle(f"camera path: {meta.get('model', '?')} model, focal {np.median(shot.lens.fx):.0f} px "
-                 f"({meta.get('focal_source', '?')}), {meta.get('registered', '?')}/{meta.get('frames', '?')} frames solved")  # fmt: skip
+                 f"({meta.get('focal_source', '?')}), {solved}")
     fig.tight_layout()
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_path, dpi=100)
