@@ -44,6 +44,8 @@ class SolveConfig:
     """median background motion between frames (pixels) under which the camera is still"""
     keyframe_flow_frac: float = 0.015
     """a new keyframe when the background has moved this fraction of the frame's diagonal"""
+    max_keyframe_gap: int = 24
+    """... or this many frames have passed (slow moves and zooms still get keyframes)"""
     rotation_inlier_ratio: float = 0.9
     """a shot is a pure rotation when homographies explain this share of what essential
     geometry explains, between keyframes (at ``inlier_px``)"""
@@ -78,14 +80,15 @@ class CameraSolution:
 
 def keyframes(tracks: PointTracks, diag_px: float, cfg: SolveConfig) -> list[int]:
     """Frames where the background has moved ``keyframe_flow_frac`` of the diagonal since
-    the last keyframe (or half its points were lost), plus the first and last frames."""
+    the last keyframe (or half its points were lost, or ``max_keyframe_gap`` frames
+    passed), plus the first and last frames."""
     T = tracks.num_frames
     keys = [0]
     for t in range(1, T):
         ids, a, b = tracks.common(keys[-1], t)
         n_last = len(tracks.in_frame(keys[-1])[0])
         moved = np.median(np.linalg.norm(b - a, axis=1)) if len(ids) else np.inf
-        if moved >= cfg.keyframe_flow_frac * diag_px or len(ids) < 0.5 * n_last:
+        if moved >= cfg.keyframe_flow_frac * diag_px or len(ids) < 0.5 * n_last or t - keys[-1] >= cfg.max_keyframe_gap:
             keys.append(t if t - keys[-1] <= 1 or len(ids) >= 0.5 * n_last else t - 1)
             if keys[-1] != t and keys[-1] == keys[-2]:
                 keys[-1] = t
