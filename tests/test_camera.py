@@ -107,3 +107,49 @@ def test_level_world_puts_z_up_and_the_first_camera_above_the_origin():
     assert T_wc[0, :3, 2] == pytest.approx([0, 1, 0])  # looking along +Y
     assert T_wc[0, :3, 1] == pytest.approx([0, 0, -1])  # image down is world down
     assert np.ptp(T_wc[:, 2, 3]) == pytest.approx(0)  # moving level
+
+
+def test_real_locked_off_footage_comes_out_still(footage_dir, tmp_path):
+    """The juggling clip is filmed from a tripod: the camera must not move."""
+    from reshoot.pipeline import ExtractConfig, extract
+
+    cfg = ExtractConfig()
+    cfg.decode.max_side_px = 640  # enough to see the background; quick
+    shot = Shot.load(extract(footage_dir / "sam2_05_default_juggle.mp4", tmp_path, cfg, overlay=False))
+    assert shot.meta["camera_init"]["model"] == "static" and shot.camera.registered.all()
+    assert np.ptp(shot.camera.T_world_cam, axis=0).max() == 0
+    assert (tmp_path / "camera_path.png").is_file()
+
+
+def test_a_pan_that_loses_the_background_is_bridged_at_constant_speed():
+    """A pan whose background is lost for a few frames (a whip pan's blur): the frames
+    with nothing to see are flagged, the turn across the gap is carried on."""
+    from scipy.spatial.transform import Rotation
+
+    from reshoot.stages.camera.bundle import project
+    from reshoot.stages.camera.tracks import PointTracks
+
+    rng = np.random.default_rng(1)
+    T, W, H, f = 40, 640, 360, 500.0
+    dirs = rng.normal(size=(4000, 3))
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    R_cw = Rotation.from_euler("y", np.radians(0.8) * np.arange(T)[:, None])  # panning at 0.8 degrees a frame
+    point, frame, xy = [], [], []
+    for t in range(T):
+        if 20 <= t <= 22:
+            continue  # blur: nothing tracked
+        uv, z = project(np.repeat(R_cw[t].as_rotvec()[None], len(dirs), 0), np.zeros((len(dirs), 3)),
+                        np.full(len(dirs), f), dirs, np.array([W / 2, H / 2]))  # fmt: skip
+        seen = np.flatnonzero((z > 0) & (uv[:, 0] > 0) & (uv[:, 0] < W) & (uv[:, 1] > 0) & (uv[:, 1] < H))
+        ids = seen + (len(dirs) if t > 22 else 0)  # after the gap every point is a new track
+        point.append(ids), frame.append(np.full(len(ids), t)), xy.append(uv[seen] + rng.normal(0, 0.2, (len(seen), 2)))
+    point, frame, xy = np.concatenate(point), np.concatenate(frame), np.concatenate(xy)
+    _, point = np.unique(point, return_inverse=True)
+    tracks = PointTracks(point, frame, xy, int(point.max()) + 1, T)
+    sol = solve(tracks, W, H)
+    assert sol.model == "rotation" and abs(sol.focal_px[0] / f - 1) < 0.01
+    assert list(np.flatnonzero(~sol.registered)) == [20, 21, 22]
+    assert any("breaks in the background" in n for n in sol.notes)
+    rel = Rotation.from_matrix(sol.R_cam_world) * Rotation.from_matrix(sol.R_cam_world[0]).inv()
+    err = np.degrees(np.linalg.norm((rel * (R_cw * R_cw[0].inv()).inv()).as_rotvec(), axis=1))
+    assert err.max() < 0.5

@@ -46,7 +46,7 @@ class SolveConfig:
     """a new keyframe when the background has moved this fraction of the frame's diagonal"""
     max_keyframe_gap: int = 24
     """... or this many frames have passed (slow moves and zooms still get keyframes)"""
-    rotation_inlier_ratio: float = 0.9
+    rotation_inlier_ratio: float = 0.95
     """a shot is a pure rotation when homographies explain this share of what essential
     geometry explains, between keyframes (at ``inlier_px``)"""
     inlier_px: float = 1.5
@@ -211,12 +211,48 @@ def solve(tracks: PointTracks, width: int, height: int, cfg: SolveConfig | None 
     log.info("camera: %s shot (%s), %d keyframes", model, evidence, len(keys))
     if model == "static":
         sol = _solve_static(tracks, width, cfg)
-    elif model == "rotation":
+    elif cfg.model == "rotation":
         sol = _solve_rotation(tracks, keys, principal, width, cfg)
-    else:
+    elif cfg.model == "general":
         sol = _solve_general(tracks, keys, principal, width, cfg)
+    else:
+        sol = _choose(tracks, keys, principal, width, cfg, model, evidence)
+        model = sol.model
     sol.notes.insert(0, f"model {model}: {evidence}")
     return sol
+
+
+def _choose(tracks: PointTracks, keys: list[int], principal: np.ndarray, width: int, cfg: SolveConfig, model: str,
+            evidence: dict) -> CameraSolution:  # fmt: skip
+    """A moving camera: the rotation model (cheap, and the fallback when the general one
+    cannot hold the shot together), the general one unless the shot is clearly a pan;
+    the simpler model wins unless the general one explains the background clearly better
+    or solves clearly more frames."""
+    T = tracks.num_frames
+    candidates = {}
+    for name, run in (("rotation", _solve_rotation), ("general", _solve_general)):
+        if name == "general" and "rotation" in candidates and model == "rotation" and candidates["rotation"].registered.all():
+            break  # a clear pan, solved throughout
+        try:
+            candidates[name] = run(tracks, keys, principal, width, cfg)
+        except InputError as exc:
+            evidence[f"{name} failed"] = str(exc)
+    if not candidates:
+        sol = _solve_static(tracks, width, cfg)
+        sol.registered[:] = False
+        sol.notes.insert(0, "neither a pan nor a moving camera fits the background: the camera is held still, every "
+                            "frame flagged unregistered")  # fmt: skip
+        return sol
+    if len(candidates) == 1:
+        return next(iter(candidates.values()))
+    rot, gen = candidates["rotation"], candidates["general"]
+    evidence["reprojection_px"] = {"rotation": round(rot.reprojection_px, 3), "general": round(gen.reprojection_px, 3)}
+    solved = {"rotation": int(rot.registered.sum()), "general": int(gen.registered.sum())}
+    if abs(solved["rotation"] - solved["general"]) > 0.1 * T:
+        pick = rot if solved["rotation"] > solved["general"] else gen
+        pick.notes.append(f"frames solved: {solved}; the {pick.model} model keeps more of the shot")
+        return pick
+    return rot if rot.reprojection_px <= max(1.25 * gen.reprojection_px, gen.reprojection_px + 0.1) else gen
 
 
 def _assumed_focal(width: int) -> float:
@@ -251,19 +287,41 @@ def _rotation_focal(Hs: list[np.ndarray], principal: np.ndarray, width: int) -> 
     return float(np.exp(best.x))
 
 
+def _turn_on(H: np.ndarray, frames: int, more: int) -> np.ndarray:
+    """The homography of a turn that went on at the speed of ``H`` (``frames`` long) for
+    ``more`` frames: ``H = K R K^-1`` gives ``K R^a K^-1 = H^a``."""
+    from scipy.linalg import fractional_matrix_power
+
+    H = H / np.cbrt(np.linalg.det(H))
+    return np.real(fractional_matrix_power(H, more / frames))
+
+
 def _solve_rotation(tracks: PointTracks, keys: list[int], principal: np.ndarray, width: int, cfg: SolveConfig) -> CameraSolution:
     import cv2
 
     T = tracks.num_frames
     # homographies keyframe to keyframe, chained from the first
-    H_0k = [np.eye(3)]
+    H_0k, steps, breaks = [np.eye(3)], [], []
     for a, b in zip(keys[:-1], keys[1:]):
         _, xa, xb = tracks.common(a, b)
-        if len(xa) < 8:
-            raise InputError(f"frames {a} and {b} share {len(xa)} background points: too few to follow a pan")
-        H, _ = cv2.findHomography(xa, xb, cv2.RANSAC, cfg.inlier_px)
+        H = cv2.findHomography(xa, xb, cv2.RANSAC, cfg.inlier_px)[0] if len(xa) >= 8 else None
+        if H is None:  # nothing seen across (a whip pan's blur): carry on turning as before
+            H = _turn_on(*steps[-1], b - a) if steps else np.eye(3)
+            breaks.append(b)
+        steps.append((H, b - a))
         H_0k.append(H @ H_0k[-1])
-    f = cfg.focal_px or _rotation_focal(H_0k[1:], principal, width)
+    notes = []
+    if breaks:
+        notes.append(f"{len(breaks)} breaks in the background (at frames {breaks}): the turn across each is extrapolated "
+                     "at constant speed")  # fmt: skip
+    unbroken = H_0k[1 : keys.index(breaks[0])] if breaks else H_0k[1:]
+    if cfg.focal_px:
+        f, source = cfg.focal_px, "given"
+    elif unbroken:
+        f, source = _rotation_focal(unbroken, principal, width), "estimated"
+    else:
+        f, source = _assumed_focal(width), "assumed"
+        notes.append(f"focal length assumed ({ASSUMED_HFOV_DEG:g} degree horizontal view): the pan breaks at once")
     K = _K(f, principal)
     Ki = np.linalg.inv(K)
     R_keys = np.stack([_nearest_rotation(Ki @ H @ K / np.cbrt(np.linalg.det(Ki @ H @ K))) for H in H_0k])
@@ -279,7 +337,7 @@ def _solve_rotation(tracks: PointTracks, keys: list[int], principal: np.ndarray,
             dirs[p] = R_keys[c].T @ (ray / np.linalg.norm(ray))
     bp = BundleProblem(Rotation.from_matrix(R_keys).as_rotvec(), np.zeros((len(keys), 3)), np.full(len(keys), f), dirs,
                        cams, pidx, xy, principal, rotation_only=True, point_ids=key_ids)  # fmt: skip
-    focal_mode = "fixed" if cfg.focal_px else "shared"
+    focal_mode = "shared" if source == "estimated" else "fixed"
     bp = adjust(_prune(adjust(bp, focal_mode), max(3 * cfg.inlier_px, 1.0)), focal_mode)
     # every frame: the rotation taking the known directions to the frame's rays (Kabsch)
     R = np.zeros((T, 3, 3))
@@ -306,10 +364,13 @@ def _solve_rotation(tracks: PointTracks, keys: list[int], principal: np.ndarray,
     focal = np.full(T, float(bp.focal[0]))
     _bridge(R, t_zero, focal, ok)
     err = residuals_px(bp)
-    return CameraSolution(R, t_zero, focal, ok, bp.points, "rotation", "given" if cfg.focal_px else "estimated",
-                          reprojection_px=float(np.median(err[np.isfinite(err)])))  # fmt: skip
+    return CameraSolution(R, t_zero, focal, ok, bp.points, "rotation", source,
+                          reprojection_px=float(np.median(err[np.isfinite(err)])), notes=notes)  # fmt: skip
 
 
+MIN_ZOOM = 0.05
+"""a focal length that changes less than this (relative) over the shot is held constant:
+phone stabilisation and rolling shutter look like small zooms"""
 MIN_TURN_DEG = 3.0
 """a moving camera that turns less than this over the shot does not show its focal length
 (a translating pinhole camera and a scene stretched in depth make the same images)"""
@@ -342,7 +403,7 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
         zbp = adjust(bp, "per-camera", focal_smoothness=20.0)
         zoom_err = float(np.median(residuals_px(zbp)))
         spread = float(zbp.focal.max() / zbp.focal.min() - 1.0)
-        if cfg.zoom == "per-frame" or (zoom_err < 0.8 * shared_err and spread > 0.02):
+        if cfg.zoom == "per-frame" or (zoom_err < 0.8 * shared_err and spread > MIN_ZOOM):
             bp, zooms = zbp, True
             notes.append(f"zoom: focal {zbp.focal.min():.0f}-{zbp.focal.max():.0f} px "
                          f"(reprojection {shared_err:.2f} -> {zoom_err:.2f} px)")

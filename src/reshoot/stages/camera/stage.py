@@ -100,8 +100,9 @@ def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = Non
 
 
 def plot_path(shot: Shot, out_path: str | Path) -> None:
-    """Top (X-Y) and side (Y-Z) views of the camera path, with the view direction every
-    few frames, to ``out_path`` (PNG)."""
+    """Top (X-Y) and side (Y-Z) views of the camera path with the view direction every few
+    frames, and the camera's pan, tilt and roll over the shot (what a still or panning
+    camera does), to ``out_path`` (PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -111,8 +112,9 @@ def plot_path(shot: Shot, out_path: str | Path) -> None:
     C = T_wc[:, :3, 3]
     fwd = T_wc[:, :3, 2]
     extent = max(float(np.ptp(C, axis=0).max()), 1e-3)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     meta = shot.meta.get("camera_init", {})
+    units = " (m)" if shot.camera.metric else " (arbitrary units)"
     for ax, (i, j), name in zip(axes, ((0, 1), (1, 2)), ("top (X-Y)", "side (Y-Z)")):
         ax.plot(C[:, i], C[:, j], "-", color="tab:blue", lw=1.5)
         ax.scatter(C[0, i], C[0, j], color="tab:green", zorder=3, label="first frame")
@@ -124,11 +126,26 @@ def plot_path(shot: Shot, out_path: str | Path) -> None:
             bad = ~shot.camera.registered
             ax.scatter(C[bad, i], C[bad, j], marker="x", color="tab:orange", label="bridged")
         ax.set_title(name)
-        ax.set_xlabel("XYZ"[i] + " (arbitrary units)" if not shot.camera.metric else "XYZ"[i] + " (m)")
+        ax.set_xlabel("XYZ"[i] + units)
         ax.set_ylabel("XYZ"[j])
         ax.set_aspect("equal", adjustable="datalim")
         ax.grid(alpha=0.3)
     axes[0].legend(loc="best", fontsize=8)
+    # pan (heading of the view about Z), tilt (view above the horizon), roll (image x axis above the horizon)
+    pan = np.degrees(np.unwrap(np.arctan2(-fwd[:, 0], fwd[:, 1])))
+    tilt = np.degrees(np.arcsin(np.clip(fwd[:, 2], -1, 1)))
+    roll = np.degrees(np.arcsin(np.clip(T_wc[:, 2, 0], -1, 1)))
+    frames = np.arange(len(C))
+    for values, label in ((pan, "pan"), (tilt, "tilt"), (roll, "roll")):
+        axes[2].plot(frames, values, label=label)
+    if shot.camera.registered is not None and not shot.camera.registered.all():
+        axes[2].scatter(frames[~shot.camera.registered], pan[~shot.camera.registered], marker="x", color="tab:orange",
+                        label="bridged")  # fmt: skip
+    axes[2].set_title("orientation")
+    axes[2].set_xlabel("frame")
+    axes[2].set_ylabel("degrees")
+    axes[2].legend(loc="best", fontsize=8)
+    axes[2].grid(alpha=0.3)
     solved = f"{meta.get('registered', '?')}/{meta.get('frames', '?')} frames solved"
     fig.suptitle(f"camera path: {meta.get('model', '?')} model, focal {np.median(shot.lens.fx):.0f} px "
                  f"({meta.get('focal_source', '?')}), {solved}")
