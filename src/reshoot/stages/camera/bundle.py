@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import least_squares
 from scipy.spatial.transform import Rotation
 
 
@@ -62,32 +61,68 @@ def _skew(v: np.ndarray) -> np.ndarray:
     return S
 
 
-def adjust(bp: BundleProblem, focal_mode: str = "fixed", focal_smoothness: float = 50.0, loss_px: float | None = None,
-           max_evals: int = 50, rounds: int = 3) -> BundleProblem:  # fmt: skip
-    """Refine ``bp`` (returns a new problem). ``focal_mode``: "fixed", "shared" (one focal
-    for every camera) or "per-camera" (with ``focal_smoothness`` x the change of log focal
+def adjust(bp: BundleProblem, focal_mode: str = "fixed", focal_smoothness: float = 50.0,
+           max_iterations: int = 100) -> BundleProblem:  # fmt: skip
+    """Refine ``bp`` (returns a new problem) by Levenberg-Marquardt on the reprojection
+    error, points eliminated by the Schur complement (the reduced system holds only the
+    camera parameters, solved densely). ``focal_mode``: "fixed", "shared" (one focal for
+    every camera) or "per-camera" (with ``focal_smoothness`` x the change of log focal
     between neighbouring cameras as extra residuals). Rotations are updated on the left,
-    ``R <- exp(d) R``, with analytic Jacobians; each of ``rounds`` re-linearises there."""
-    for _ in range(rounds):
-        bp, step = _adjust_once(bp, focal_mode, focal_smoothness, loss_px, max_evals)
-        if step < 1e-7:
+    ``R <- exp(d) R``, and the problem is re-linearised at every accepted step, where the
+    analytic Jacobians are exact. Outliers are pruned between solves (``solve._prune``)
+    rather than down-weighted: plain least squares converges from a rough start where a
+    robust loss crawls."""
+    P = len(bp.points)
+    lam = 1e-4
+    fun, jac, x0, unpack, n_a = _functions(bp, focal_mode, focal_smoothness)
+    r = fun(x0)
+    cost = float(r @ r)
+    for _ in range(max_iterations):
+        J = jac(x0).tocsc()
+        Ja, Jp = J[:, :n_a], J[:, n_a:]
+        ga, gb = Ja.T @ r, (Jp.T @ r).reshape(P, 3)
+        U = (Ja.T @ Ja).toarray()
+        W = (Ja.T @ Jp).toarray().reshape(n_a, P, 3)  # dense: n_a is small, and dense products are fast
+        V = (Jp.T @ Jp).tocoo()
+        Vb = np.zeros((P, 3, 3))
+        np.add.at(Vb, (V.row // 3, V.row % 3, V.col % 3), V.data)
+        if bp.rotation_only:  # a direction's length is not a parameter: hold it
+            Vb += np.einsum("pi,pj->pij", bp.points, bp.points)
+        accepted = False
+        while lam < 1e10:
+            Ud = U + lam * np.diag(np.diag(U) + 1e-9)
+            Vd = Vb + lam * (np.eye(3) * (np.diagonal(Vb, axis1=1, axis2=2)[:, :, None] + 1e-9))
+            Vinv = np.linalg.inv(Vd)
+            Y = np.einsum("apj,pjk->apk", W, Vinv)  # W V^-1
+            S = Ud - Y.reshape(n_a, -1) @ W.reshape(n_a, -1).T
+            try:
+                da = np.linalg.solve(S, -(ga - Y.reshape(n_a, -1) @ gb.ravel())) if n_a else np.zeros(0)
+            except np.linalg.LinAlgError:
+                lam *= 10
+                continue
+            db = -np.einsum("pij,pj->pi", Vinv, gb + np.einsum("apj,a->pj", W, da))
+            x1 = np.concatenate([da, x0[n_a:] + db.ravel()])
+            r1 = fun(x1)
+            cost1 = float(r1 @ r1)
+            if np.isfinite(cost1) and cost1 < cost:
+                accepted = True
+                break
+            lam *= 4
+        if not accepted:
+            break
+        R, tr, f, pts = unpack(x1)
+        if bp.rotation_only:
+            pts = pts / np.linalg.norm(pts, axis=1, keepdims=True)
+        bp = BundleProblem(R.as_rotvec(), np.array(tr, float), np.array(f, float), pts, bp.obs_cam, bp.obs_point,
+                           bp.obs_xy, bp.principal, bp.rotation_only, bp.point_ids)  # fmt: skip
+        gain, cost = cost - cost1, cost1
+        lam = max(lam / 3, 1e-7)
+        fun, jac, x0, unpack, n_a = _functions(bp, focal_mode, focal_smoothness)
+        r = fun(x0)
+        cost = float(r @ r)  # after the re-normalisation of directions
+        if gain < 1e-12 * max(cost, 1e-12) or (n_a and np.abs(da).max() < 1e-10):
             break
     return bp
-
-
-def _adjust_once(bp: BundleProblem, focal_mode: str, focal_smoothness: float, loss_px: float,
-                 max_evals: int) -> tuple[BundleProblem, float]:  # fmt: skip
-    fun, jac, x0, unpack, n_cam_params = _functions(bp, focal_mode, focal_smoothness)
-    # plain least squares converges from a rough start where Huber at 1 px crawls; outliers
-    # are pruned between solves (solve._prune) rather than down-weighted
-    sol = least_squares(fun, x0, jac=jac, loss="huber" if loss_px else "linear", f_scale=loss_px or 1.0, x_scale="jac",
-                        method="trf", tr_solver="lsmr", max_nfev=max_evals, xtol=1e-10, ftol=1e-9)  # fmt: skip
-    R, tr, f, pts = unpack(sol.x)
-    if bp.rotation_only:
-        pts = pts / np.linalg.norm(pts, axis=1, keepdims=True)
-    step = float(np.abs(sol.x[:n_cam_params]).max()) if n_cam_params else 0.0
-    return BundleProblem(R.as_rotvec(), np.array(tr, float), np.array(f, float), pts, bp.obs_cam, bp.obs_point,
-                         bp.obs_xy, bp.principal, bp.rotation_only, bp.point_ids), step  # fmt: skip
 
 
 def _functions(bp: BundleProblem, focal_mode: str, focal_smoothness: float):

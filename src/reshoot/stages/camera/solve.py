@@ -42,8 +42,10 @@ class SolveConfig:
     """auto | fixed | per-frame: whether the focal length may change during the shot"""
     static_flow_px: float = 0.25
     """median background motion between frames (pixels) under which the camera is still"""
-    keyframe_flow_frac: float = 0.015
+    keyframe_flow_frac: float = 0.01
     """a new keyframe when the background has moved this fraction of the frame's diagonal"""
+    min_keyframe_gap: int = 3
+    """... but never closer than this many frames (fast moves would make every frame a keyframe)"""
     max_keyframe_gap: int = 24
     """... or this many frames have passed (slow moves and zooms still get keyframes)"""
     rotation_inlier_ratio: float = 0.95
@@ -88,8 +90,11 @@ def keyframes(tracks: PointTracks, diag_px: float, cfg: SolveConfig) -> list[int
         ids, a, b = tracks.common(keys[-1], t)
         n_last = len(tracks.in_frame(keys[-1])[0])
         moved = np.median(np.linalg.norm(b - a, axis=1)) if len(ids) else np.inf
-        if moved >= cfg.keyframe_flow_frac * diag_px or len(ids) < 0.5 * n_last or t - keys[-1] >= cfg.max_keyframe_gap:
-            keys.append(t if t - keys[-1] <= 1 or len(ids) >= 0.5 * n_last else t - 1)
+        lost = len(ids) < 0.5 * n_last
+        if t - keys[-1] < cfg.min_keyframe_gap and not lost:
+            continue
+        if moved >= cfg.keyframe_flow_frac * diag_px or lost or t - keys[-1] >= cfg.max_keyframe_gap:
+            keys.append(t if t - keys[-1] <= 1 or not lost else t - 1)
             if keys[-1] != t and keys[-1] == keys[-2]:
                 keys[-1] = t
     if keys[-1] != T - 1:
@@ -165,6 +170,15 @@ def _triangulate(P1: np.ndarray, P2: np.ndarray, x1: np.ndarray, x2: np.ndarray)
     return (X[:3] / X[3]).T
 
 
+def _median_error(bp: BundleProblem, observed: BundleProblem) -> float:
+    """Median reprojection error of ``bp``'s solution over every observation of
+    ``observed`` (the same points before outliers were pruned): what pruning hid counts,
+    so that models that had to drop more of the background do not look better."""
+    err = residuals_px(BundleProblem(bp.rotvec, bp.trans, bp.focal, bp.points, observed.obs_cam, observed.obs_point,
+                                     observed.obs_xy, bp.principal, bp.rotation_only))  # fmt: skip
+    return float(np.median(np.where(np.isfinite(err), err, 1e6)))
+
+
 def _prune(bp: BundleProblem, max_px: float) -> BundleProblem:
     keep = residuals_px(bp) <= max_px
     return BundleProblem(bp.rotvec, bp.trans, bp.focal, bp.points, bp.obs_cam[keep], bp.obs_point[keep], bp.obs_xy[keep],
@@ -224,16 +238,20 @@ def solve(tracks: PointTracks, width: int, height: int, cfg: SolveConfig | None 
 
 def _choose(tracks: PointTracks, keys: list[int], principal: np.ndarray, width: int, cfg: SolveConfig, model: str,
             evidence: dict) -> CameraSolution:  # fmt: skip
-    """A moving camera: the rotation model (cheap, and the fallback when the general one
-    cannot hold the shot together), the general one unless the shot is clearly a pan;
-    the simpler model wins unless the general one explains the background clearly better
-    or solves clearly more frames."""
+    """A moving camera: the model the homography test suggests first; the other one too
+    when the first does not solve every frame or fits the background worse than
+    ``GOOD_FIT_PX``. Of two, the simpler (pan) wins unless the general one
+    explains the background clearly better or solves clearly more frames."""
     T = tracks.num_frames
-    candidates = {}
-    for name, run in (("rotation", _solve_rotation), ("general", _solve_general)):
-        if name == "general" and "rotation" in candidates and model == "rotation" and candidates["rotation"].registered.all():
-            break  # a clear pan, solved throughout
+    candidates: dict[str, CameraSolution] = {}
+    order = ("rotation", "general") if model == "rotation" else ("general", "rotation")
+    for name in order:
+        if candidates:
+            first = next(iter(candidates.values()))
+            if first.registered.all() and first.reprojection_px <= GOOD_FIT_PX:
+                break  # it fits throughout: no need to try the other
         try:
+            run = _solve_rotation if name == "rotation" else _solve_general
             candidates[name] = run(tracks, keys, principal, width, cfg)
         except InputError as exc:
             evidence[f"{name} failed"] = str(exc)
@@ -338,6 +356,7 @@ def _solve_rotation(tracks: PointTracks, keys: list[int], principal: np.ndarray,
     bp = BundleProblem(Rotation.from_matrix(R_keys).as_rotvec(), np.zeros((len(keys), 3)), np.full(len(keys), f), dirs,
                        cams, pidx, xy, principal, rotation_only=True, point_ids=key_ids)  # fmt: skip
     focal_mode = "shared" if source == "estimated" else "fixed"
+    observed = bp
     bp = adjust(_prune(adjust(bp, focal_mode), max(3 * cfg.inlier_px, 1.0)), focal_mode)
     # every frame: the rotation taking the known directions to the frame's rays (Kabsch)
     R = np.zeros((T, 3, 3))
@@ -363,11 +382,13 @@ def _solve_rotation(tracks: PointTracks, keys: list[int], principal: np.ndarray,
     t_zero = np.zeros((T, 3))
     focal = np.full(T, float(bp.focal[0]))
     _bridge(R, t_zero, focal, ok)
-    err = residuals_px(bp)
-    return CameraSolution(R, t_zero, focal, ok, bp.points, "rotation", source,
-                          reprojection_px=float(np.median(err[np.isfinite(err)])), notes=notes)  # fmt: skip
+    return CameraSolution(R, t_zero, focal, ok, bp.points, "rotation", source, reprojection_px=_median_error(bp, observed),
+                          notes=notes)  # fmt: skip
 
 
+GOOD_FIT_PX = 0.5
+"""a solution that solves every frame and reprojects the background this well (median,
+pixels) is not second-guessed by the other model"""
 MIN_ZOOM = 0.05
 """a focal length that changes less than this (relative) over the shot is held constant:
 phone stabilisation and rolling shutter look like small zooms"""
@@ -380,22 +401,23 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
     f0 = cfg.focal_px or _assumed_focal(width)
     notes: list[str] = []
     bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
-    if not cfg.focal_px:
+    R_first, R_last = Rotation.from_rotvec(bp.rotvec[0]), Rotation.from_rotvec(bp.rotvec[-1])
+    turn = float(np.degrees(np.linalg.norm((R_last * R_first.inv()).as_rotvec())))
+    if cfg.focal_px:
+        focal_source = "given"
+    elif turn < MIN_TURN_DEG:  # the focal length slides freely with the depths: hold the assumed one
+        focal_source = "assumed"
+        notes.append(f"focal length assumed ({ASSUMED_HFOV_DEG:g} degree horizontal view): the camera turns {turn:.1f} "
+                     f"degrees, too little to show it")  # fmt: skip
+    else:
+        focal_source = "estimated"
         bp = adjust(bp, "shared")
         if abs(np.log(bp.focal[0] / f0)) > np.log(1.25):  # far from the guess: start again from the estimate
             f0 = float(bp.focal[0])
             bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
             bp = adjust(bp, "shared")
+    observed = bp
     bp = _prune(bp, max(3 * cfg.inlier_px, 3 * float(np.median(residuals_px(bp)))))
-    R_first, R_last = Rotation.from_rotvec(bp.rotvec[0]), Rotation.from_rotvec(bp.rotvec[-1])
-    turn = float(np.degrees(np.linalg.norm((R_last * R_first.inv()).as_rotvec())))
-    focal_source = "given" if cfg.focal_px else "estimated"
-    if not cfg.focal_px and turn < MIN_TURN_DEG:
-        bp = BundleProblem(bp.rotvec, bp.trans, np.full(len(bp.focal), _assumed_focal(width)), bp.points, bp.obs_cam,
-                           bp.obs_point, bp.obs_xy, bp.principal, point_ids=bp.point_ids)  # fmt: skip
-        focal_source = "assumed"
-        notes.append(f"focal length assumed ({ASSUMED_HFOV_DEG:g} degree horizontal view): the camera turns {turn:.1f} "
-                     f"degrees, too little to show it")  # fmt: skip
     bp = adjust(bp, "shared" if focal_source == "estimated" else "fixed")
     zooms = False
     if focal_source != "given" and cfg.zoom != "fixed" and len(keys_used) > 2:
@@ -407,7 +429,9 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
             bp, zooms = zbp, True
             notes.append(f"zoom: focal {zbp.focal.min():.0f}-{zbp.focal.max():.0f} px "
                          f"(reprojection {shared_err:.2f} -> {zoom_err:.2f} px)")
-    return _register_all(tracks, bp, keys_used, principal, cfg, zooms, focal_source, notes)
+    sol = _register_all(tracks, bp, keys_used, principal, cfg, zooms, focal_source, notes)
+    sol.reprojection_px = _median_error(bp, observed)
+    return sol
 
 
 def _incremental(tracks: PointTracks, keys: list[int], principal: np.ndarray, f: float,
@@ -469,7 +493,7 @@ def _incremental(tracks: PointTracks, keys: list[int], principal: np.ndarray, f:
                 point_xyz[int(pid)] = x
         if len(registered) % 5 == 0:  # keep the growing map consistent
             bp = _problem(tracks, registered, poses, point_xyz, principal, f)
-            bp = adjust(bp, "fixed", rounds=1, max_evals=20)
+            bp = adjust(bp, "fixed", max_iterations=10)
             _unpack_into(bp, registered, poses, point_xyz)
     registered = sorted(registered)
     bp = _problem(tracks, registered, poses, point_xyz, principal, f)
