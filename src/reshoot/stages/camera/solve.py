@@ -146,21 +146,37 @@ def _nearest_rotation(M: np.ndarray) -> np.ndarray:
     return U @ np.diag([1, 1, np.sign(np.linalg.det(U @ Vt))]) @ Vt
 
 
-def _bridge(R: np.ndarray, t: np.ndarray, f: np.ndarray, ok: np.ndarray) -> None:
-    """Fill frames not ``ok`` in place: rotations by slerp, translations and log focal
-    linearly between the nearest solved frames (held beyond the ends)."""
+def _bridge(R: np.ndarray, t: np.ndarray, f: np.ndarray, ok: np.ndarray, window: int = 5) -> None:
+    """Fill frames not ``ok`` in place: between solved frames, rotations by slerp and
+    translations and log focal linearly; before the first and after the last solved frame,
+    carried on at the mean speed of the ``window`` solved frames next to them (constant
+    velocity; the focal length held)."""
     T = len(ok)
     solved = np.flatnonzero(ok)
-    if len(solved) == T:
+    if len(solved) == T or len(solved) == 0:
         return
     if len(solved) == 1:
         R[:], t[:], f[:] = R[solved[0]], t[solved[0]], f[solved[0]]
         return
-    times = np.clip(np.arange(T), solved[0], solved[-1])
-    R[:] = Slerp(solved, Rotation.from_matrix(R[solved]))(times).as_matrix()
+    inside = np.arange(solved[0], solved[-1] + 1)
+    R[inside] = Slerp(solved, Rotation.from_matrix(R[solved]))(inside).as_matrix()
     for k in range(3):
-        t[:, k] = np.interp(times, solved, t[solved, k])
-    f[:] = np.exp(np.interp(times, solved, np.log(f[solved])))
+        t[inside, k] = np.interp(inside, solved, t[solved, k])
+    f[:] = np.exp(np.interp(np.arange(T), solved, np.log(f[solved])))
+    for end, edge, step in ((solved[-1], range(solved[-1] + 1, T), 1), (solved[0], range(solved[0] - 1, -1, -1), -1)):
+        if not len(edge):
+            continue
+        near = solved[-window:] if step == 1 else solved[:window][::-1]  # the edge's solved frames, outwards last
+        if len(near) < 2:
+            R[list(edge)], t[list(edge)] = R[end], t[end]
+            continue
+        span = abs(int(near[-1]) - int(near[0]))
+        turn = (Rotation.from_matrix(R[near[-1]]) * Rotation.from_matrix(R[near[0]]).inv()).as_rotvec() / span
+        move = (t[near[-1]] - t[near[0]]) / span  # (in camera-from-world terms; fine for small turns)
+        for u in edge:
+            n = abs(u - end)
+            R[u] = (Rotation.from_rotvec(turn * n) * Rotation.from_matrix(R[end])).as_matrix()
+            t[u] = t[end] + move * n
 
 
 def _triangulate(P1: np.ndarray, P2: np.ndarray, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 CAMERA_HEIGHT = 1.6
 """the first camera's height above the ground, in the (arbitrary) units of the path"""
+BACKGROUND_DEPTH = 5.0
+"""the median depth of the background points from the first camera, in those units (a
+room or a street: the path comes out at about the right size, and a camera that hardly
+moves stays small rather than being blown up to a unit path)"""
 
 
 @dataclass
@@ -52,8 +56,7 @@ def _up(R_wc: np.ndarray) -> np.ndarray:
 def level_world(sol: CameraSolution) -> np.ndarray:
     """(T, 4, 4) camera-to-world transforms of ``sol`` in the stage's world frame (Z up
     from the levelled cameras, first camera at (0, 0, CAMERA_HEIGHT) looking along +Y);
-    the scale is the solution's, times one chosen so that the path has unit RMS spread
-    about its start when it moves."""
+    the scale puts the background's median depth at ``BACKGROUND_DEPTH``."""
     T = len(sol.focal_px)
     R_wc = np.swapaxes(sol.R_cam_world, 1, 2)  # camera-to-(solver)world rotations
     C = -np.einsum("tji,tj->ti", sol.R_cam_world, sol.t_cam_world)  # camera centres
@@ -63,8 +66,12 @@ def level_world(sol: CameraSolution) -> np.ndarray:
         fwd = R_wc[0, :, 1] - up * (R_wc[0, :, 1] @ up)
     fwd /= np.linalg.norm(fwd)
     A = np.stack([np.cross(fwd, up), fwd, up])  # rows: the new X, Y, Z in solver coordinates
-    spread = float(np.sqrt(((C - C[0]) ** 2).sum(1).mean()))
-    s = 1.0 / spread if spread > 1e-9 else 1.0
+    s = 1.0
+    if sol.model == "general" and len(sol.points):
+        depth = (sol.points @ sol.R_cam_world[0].T + sol.t_cam_world[0])[:, 2]
+        depth = depth[depth > 0]
+        if len(depth):
+            s = BACKGROUND_DEPTH / float(np.median(depth))
     out = np.repeat(np.eye(4)[None], T, 0)
     out[:, :3, :3] = A @ R_wc
     out[:, :3, 3] = s * (C - C[0]) @ A.T + [0.0, 0.0, CAMERA_HEIGHT]
