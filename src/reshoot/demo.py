@@ -1,7 +1,7 @@
 """``make demo``: the main job on a default input the project makes itself.
 
 It renders a synthetic shot with ``reshoot synth``, runs ``reshoot extract`` on its video
-(the stages that exist: decode and perceive), and scores the result against the ground
+(the stages that exist: decode, perceive, camera_init), and scores the result against the ground
 truth with ``reshoot eval``. ``make_ground_truth`` (stick figures, no rendering) makes the
 small shots of the unit tests.
 """
@@ -100,5 +100,5 @@ def run_demo(out: Path) -> None:
         if cli(argv) != 0:
             raise SystemExit(f"reshoot demo: `reshoot {argv[0]}` failed")
         print()
-    print(f"outputs in {out}/: shot/video.mp4 and shot/gt/ (ground truth), run/shot/ (what extract found) and "
-          "run/overlay.mp4 (the people it found, drawn on the video)")
+    print(f"outputs in {out}/: shot/video.mp4 and shot/gt/ (ground truth), run/shot/ (what extract found), "
+          "run/overlay.mp4 (the people it found, drawn on the video) and run/camera_path.png (the camera it solved)")
