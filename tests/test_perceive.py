@@ -47,6 +47,31 @@ def test_extract_finds_and_follows_the_actors_of_a_synthetic_shot(two_people, tm
     assert s.det_recall_full >= 0.95 and s.det_precision >= 0.95 and s.id_switches == 0
     assert s.kpt2d_err_px <= 6.0 * 640 / 960  # the issue's 6 px at 960x540, scaled
     assert s.mask_iou >= 0.8
+    _check_world_landmarks(est, gt)
+
+
+def _check_world_landmarks(est: Shot, gt: Shot) -> None:
+    """mediapipe's metric 3D landmarks (hip-centred, camera axes) against the generator's:
+    the same shape once scaled (mediapipe's bodies are of one average size), and which of
+    a left/right pair is nearer the camera when the person is clearly turned (nearly
+    square to the camera it often says "level")."""
+    from reshoot.eval.evaluate import match_actors
+
+    errors, order = [], []
+    for i, j in match_actors(est, gt):
+        a, g = est.actors[i].observations, gt.actors[j].observations
+        both = (a.kpts_conf > 0.5) & (g.kpts_conf > 0)
+        for t in np.flatnonzero(both.sum(1) >= 12):
+            X, Y = a.kpts3d_m[t, both[t]], g.kpts3d_m[t, both[t]]
+            errors.append(np.linalg.norm((X * Y).sum() / (X * X).sum() * X - Y, axis=1))
+            for left, right in ((11, 12), (23, 24)):
+                dz = g.kpts3d_m[t, left, 2] - g.kpts3d_m[t, right, 2]
+                if abs(dz) > 0.1 and both[t, [left, right]].all():  # clearly turned (25 degrees or more)
+                    order.append(np.sign(a.kpts3d_m[t, left, 2] - a.kpts3d_m[t, right, 2]) == np.sign(dz))
+    # measured 0.125 m on this shot's small (640x360) actors, 0.086 m on 1-person shots; the
+    # same estimate mirrored in depth (the ambiguity this cue is for) scores 0.34 m
+    assert len(errors) >= 10 and np.median(np.concatenate(errors)) < 0.2
+    assert len(order) >= 5 and np.mean(order) >= 0.9
 
 
 def test_a_rerun_with_the_same_input_and_settings_is_reused(two_people, tmp_path):

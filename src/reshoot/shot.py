@@ -218,6 +218,11 @@ class ActorObservations(_Record):
     kpts2d_px: np.ndarray = array_field(("T", "K", 2), "float64", "2D keypoints, pixels")
     kpts_conf: np.ndarray = array_field(("T", "K"), "float64", "keypoint confidence in [0, 1]; 0 where unseen")
     boxes_xyxy_px: np.ndarray = array_field(("T", 4), "float64", "bounding box (x0, y0, x1, y1), pixels; zeros where absent")
+    kpts3d_m: np.ndarray | None = array_field(
+        ("T", "K", 3), "float64", "the detector's own 3D guess of the keypoints (mediapipe's world landmarks): metres, "
+        "centred between the hips, camera axes (x right, y down, z away from the camera); zeros where absent",
+        optional=True,
+    )  # fmt: skip
 
     def _check(self, where: str, dims: dict[str, int]) -> None:
         if np.any((self.kpts_conf < 0) | (self.kpts_conf > 1)):

@@ -283,7 +283,12 @@ def _ground_truth_shot(cfg: SynthConfig, actors: list[SynthActor], T_world_cam: 
         boxes[..., [1, 3]] = np.clip(boxes[..., [1, 3]], 0, H)
         present = (labels == k + 1).reshape(T, -1).any(1)
         boxes[~present] = 0.0
-        obs = ActorObservations(keypoint_format="mediapipe33", kpts2d_px=uv, kpts_conf=conf, boxes_xyxy_px=boxes)
+        # the landmarks in camera axes, centred between the hips (what mediapipe's world landmarks estimate)
+        T_cam_world = np.linalg.inv(T_world_cam)
+        lm_cam = np.einsum("tij,tkj->tki", T_cam_world[:, :3, :3], a.landmarks_world)
+        kpts3d = lm_cam - lm_cam[:, [23, 24]].mean(1, keepdims=True)
+        obs = ActorObservations(keypoint_format="mediapipe33", kpts2d_px=uv, kpts_conf=conf, boxes_xyxy_px=boxes,
+                                kpts3d_m=kpts3d)  # fmt: skip
         shot_actors.append(Actor(track_id=k + 1, present=present, observations=obs, body=a.body,
                                  joint_names=list(a.body.bone_names), joints_world=a.joints_world,
                                  label=a.look.describe()))  # fmt: skip

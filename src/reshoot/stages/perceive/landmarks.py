@@ -106,6 +106,9 @@ class PoseEstimate:
     """the region this frame's landmarks give for the next frame"""
     mask_crop: np.ndarray
     """(INPUT_PX, INPUT_PX) float32 person probability in the region's crop"""
+    world_m: np.ndarray | None = None
+    """(33, 3) the model's metric 3D landmarks: centred between the hips, turned to the
+    image's axes (x right, y down; z away from the camera), metres"""
 
     def mask(self, width: int, height: int) -> np.ndarray:
         """(H, W) float32 person probability in the image (0 outside the region)."""
@@ -130,6 +133,7 @@ class PoseLandmarker:
         self._landmarks = by_shape[(1, 5 * (NUM_LANDMARKS + 6))]  # x, y, z, visibility, presence of 39 points
         self._flag = by_shape[(1, 1)]  # a person is in the region (probability)
         self._segmentation = by_shape[(1, INPUT_PX, INPUT_PX, 1)]  # person mask (logits)
+        self._world = by_shape[(1, 3 * (NUM_LANDMARKS + 6))]  # metric landmarks of 39 points, hip-centred, crop axes
 
     def estimate(self, rgb: np.ndarray, roi: Roi) -> PoseEstimate:
         """Landmarks and mask of the person in ``roi`` of the image ``rgb`` (H, W, 3) uint8."""
@@ -146,6 +150,10 @@ class PoseLandmarker:
         score = float(self._net.get_tensor(self._flag).ravel()[0])  # already a probability (mediapipe thresholds it raw)
         mask_crop = _sigmoid(self._net.get_tensor(self._segmentation)[0, :, :, 0]).astype(np.float32)
         next_roi = Roi.around_body(xy[AUX_HIPS], xy[AUX_SCALE])
+        # world landmarks: the crop's axes turned back to the image's (mediapipe's WorldLandmarkProjection)
+        world = self._net.get_tensor(self._world).reshape(-1, 3)[:NUM_LANDMARKS].astype(np.float64)
+        crop_axes = M[:, :2] / np.linalg.norm(M[:, 0])  # columns: the crop's right and down, in image axes
+        world[:, :2] = world[:, :2] @ crop_axes.T
         return PoseEstimate(kpts_px=xy[:NUM_LANDMARKS], visibility=_sigmoid(raw[:NUM_LANDMARKS, 3]),
                             presence=_sigmoid(raw[:NUM_LANDMARKS, 4]), score=score, roi=roi, next_roi=next_roi,
-                            mask_crop=mask_crop)  # fmt: skip
+                            mask_crop=mask_crop, world_m=world)  # fmt: skip

@@ -66,7 +66,8 @@ def perceive(footage: Footage, cfg: PerceiveConfig | None = None, progress: Call
     actors = [
         Actor(track_id=tr.track_id, present=tr.present,
               observations=ActorObservations(keypoint_format="mediapipe33", kpts2d_px=tr.kpts2d_px,
-                                             kpts_conf=tr.kpts_conf, boxes_xyxy_px=tr.boxes_xyxy_px))
+                                             kpts_conf=tr.kpts_conf, boxes_xyxy_px=tr.boxes_xyxy_px,
+                                             kpts3d_m=tr.kpts3d_m))
         for tr in tracks
     ]  # fmt: skip
     shot = Shot(video=video, actors=actors, masks=InstanceMasks(labels=labels))

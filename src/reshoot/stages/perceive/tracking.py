@@ -78,6 +78,8 @@ class TrackResult:
     """(T, 33) in [0, 1]: visibility x presence of each landmark"""
     boxes_xyxy_px: np.ndarray
     """(T, 4)"""
+    kpts3d_m: np.ndarray
+    """(T, 33, 3) the landmark model's metric 3D landmarks (hip-centred, image axes)"""
 
 
 @dataclass
@@ -96,8 +98,8 @@ class _Track:
     """the detector's score in each frame it found this person"""
     coasting: int = 0
     """frames since the detector last found this person"""
-    frames: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
-    """t -> (kpts (33, 2), conf (33,), box (4,))"""
+    frames: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    """t -> (kpts (33, 2), conf (33,), box (4,), world landmarks (33, 3))"""
 
     def predicted_hips(self, t: int) -> np.ndarray:
         return self.hips + self.velocity * min(t - self.last_t, 3)  # extrapolate a few frames at most
@@ -251,7 +253,8 @@ class Tracker:
             tr.detector_scores.append(p.detector_score)
         tr.coasting = 0 if p.detected else tr.coasting + 1
         est = p.estimate
-        tr.frames[t] = (est.kpts_px.copy(), est.visibility * est.presence, p.box.copy())
+        world = est.world_m if est.world_m is not None else np.zeros((NUM_LANDMARKS, 3))
+        tr.frames[t] = (est.kpts_px.copy(), est.visibility * est.presence, p.box.copy(), world.copy())
 
     def _label_image(self, people: list[_Person]) -> np.ndarray:
         """(H, W) uint8: each pixel to one person (index into self.tracks + 1), front one
@@ -280,9 +283,11 @@ class Tracker:
         for k, tr in enumerate(kept):
             remap[self.tracks.index(tr) + 1] = k + 1
             res = TrackResult(track_id=k + 1, present=np.zeros(T, bool), kpts2d_px=np.zeros((T, NUM_LANDMARKS, 2)),
-                              kpts_conf=np.zeros((T, NUM_LANDMARKS)), boxes_xyxy_px=np.zeros((T, 4)))  # fmt: skip
-            for t, (kpts, conf, box) in tr.frames.items():
+                              kpts_conf=np.zeros((T, NUM_LANDMARKS)), boxes_xyxy_px=np.zeros((T, 4)),
+                              kpts3d_m=np.zeros((T, NUM_LANDMARKS, 3)))  # fmt: skip
+            for t, (kpts, conf, box, world) in tr.frames.items():
                 res.present[t], res.kpts2d_px[t], res.kpts_conf[t], res.boxes_xyxy_px[t] = True, kpts, conf, box
+                res.kpts3d_m[t] = world
             results.append(res)
         labels = remap[np.stack(self.labels)] if T else np.zeros((0, self.height, self.width), np.uint8)
         log.info("tracking: %d tracks over %d frames, %d kept", len(self.tracks), T, len(kept))
