@@ -115,7 +115,7 @@ def extract(source: str | Path, out: str | Path, cfg: ExtractConfig | None = Non
         shot.camera, shot.lens = None, None
         shot.meta.pop("camera_init", None)
     shot.save(shot_dir)
-    if overlay and first == 0:
+    if overlay and (first == 0 or not (out / "overlay.mp4").is_file()):  # the people drawn: redrawn when they change
         from reshoot.render.overlay import write_overlay_video
 
         write_overlay_video(shot, footage.frames(), out / "overlay.mp4")

@@ -463,8 +463,9 @@ def _incremental(tracks: PointTracks, keys: list[int], principal: np.ndarray, f:
     if len(ids) < max(cfg.min_points, 8):
         raise InputError(f"frames {a} and {b} share {len(ids)} background points: too few to start the camera path")
     E, inl = cv2.findEssentialMat(xa, xb, K, cv2.RANSAC, 0.999, cfg.inlier_px)
-    if E is None or E.shape != (3, 3):
+    if E is None or E.shape[0] < 3:
         raise InputError(f"no two-view geometry between frames {a} and {b}")
+    E = E[:3]  # (several solutions come stacked: the first is the best supported)
     _, R, t, inl2, _ = cv2.recoverPose(E, xa, xb, K, distanceThresh=1e4, mask=inl.copy())
     good = inl2.ravel() > 0
     poses: dict[int, tuple[np.ndarray, np.ndarray]] = {a: (np.eye(3), np.zeros(3)), b: (R, t.ravel())}
