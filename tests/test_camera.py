@@ -43,6 +43,12 @@ def test_camera_path_and_focal_length_match_the_ground_truth(tmp_path_factory, s
     assert focal_error_pct(est.lens.fx, gt.lens.fx) <= 2.0
     if shot_type == "arc":
         assert err.ate_pct <= 1.0
+        # the ground plane: up within a degree, and with the first camera put 1.6 units above
+        # it (where the generator's camera is, in metres) the path comes out metric
+        assert meta["ground"] is not None
+        up_est, up_gt = est.camera.T_world_cam[0, 2, :3], gt.camera.T_world_cam[0, 2, :3]
+        assert np.degrees(np.arccos(np.clip(up_est @ up_gt, -1, 1))) < 1.0
+        assert est.camera.path_length() / gt.camera.path_length() == pytest.approx(1.0, abs=0.05)
     else:  # a pan turns about a fixed point: no drift
         assert err.ate_m < 1e-9
     # the world: Z up (ground truth's cameras are levelled: their x axes lie flat), first camera 1.6 up
@@ -102,7 +108,8 @@ def test_level_world_puts_z_up_and_the_first_camera_above_the_origin():
     R_cw = np.repeat(np.eye(3)[None], T, 0)
     t_cw = -np.stack([[0.5 * i, 0, 0] for i in range(T)])
     sol = CameraSolution(R_cw, t_cw, np.full(T, 500.0), np.ones(T, bool), np.zeros((0, 3)), "general", "estimated")
-    T_wc = level_world(sol)
+    T_wc, info = level_world(sol)
+    assert info["ground"] is None  # no points, no ground
     assert T_wc[0, :3, 3] == pytest.approx([0, 0, 1.6])
     assert T_wc[0, :3, 2] == pytest.approx([0, 1, 0])  # looking along +Y
     assert T_wc[0, :3, 1] == pytest.approx([0, 0, -1])  # image down is world down

@@ -2,10 +2,12 @@
 (seed 001 sec. 3.1 starts from a SLAM camera; SLAM fails on dynamic content, so the
 actors' instance masks keep their points out).
 
-World frame: Z up, the first camera above the origin at ``CAMERA_HEIGHT`` units, looking
-along +Y. Up is square to the cameras' x axes (film cameras are levelled, they do not
-roll); the ground plane and the people's vertical axis can refine it in the bodies stage. The scale is
-arbitrary (``Camera.metric`` False) until the bodies stage fixes it from people's size.
+World frame (``level_world``): Z up, the first camera above the origin looking along
++Y. Up is the ground plane's normal when the background holds one, else square to the
+cameras' x axes (film cameras are levelled, they do not roll). The scale is arbitrary
+(``Camera.metric`` False) until the bodies stage fixes it from people's size: with a
+ground plane the first camera is put ``CAMERA_HEIGHT`` units above it (eye level: near
+metres), without one the background's median depth is ``BACKGROUND_DEPTH`` units.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ log = logging.getLogger(__name__)
 
 CAMERA_HEIGHT = 1.6
 """the first camera's height above the ground, in the (arbitrary) units of the path"""
+GROUND_TILT_DEG = 20.0
+"""a ground plane is at most this far from level (as the cameras' x axes say)"""
+GROUND_SHARE = 0.15
+"""... and holds at least this share of the background points"""
+GROUND_TOLERANCE = 0.01
+"""... within this fraction of the scene's median depth"""
 BACKGROUND_DEPTH = 5.0
 """the median depth of the background points from the first camera, in those units (a
 room or a street: the path comes out at about the right size, and a camera that hardly
@@ -53,29 +61,79 @@ def _up(R_wc: np.ndarray) -> np.ndarray:
     return up if up @ ups.mean(0) >= 0 else -up
 
 
-def level_world(sol: CameraSolution) -> np.ndarray:
-    """(T, 4, 4) camera-to-world transforms of ``sol`` in the stage's world frame (Z up
-    from the levelled cameras, first camera at (0, 0, CAMERA_HEIGHT) looking along +Y);
-    the scale puts the background's median depth at ``BACKGROUND_DEPTH``."""
+def ground_plane(points: np.ndarray, up: np.ndarray, camera: np.ndarray, scale: float,
+                 rng: np.random.Generator | None = None) -> tuple[np.ndarray, float, int] | None:  # fmt: skip
+    """The ground among background ``points`` (N, 3): a plane within ``GROUND_TILT_DEG`` of
+    level (``up``), below ``camera`` (a centre), holding ``GROUND_SHARE`` of the points or
+    more within ``GROUND_TOLERANCE`` x ``scale`` (a scene depth). (unit normal pointing
+    up, offset d with n.x = d on the plane, inliers) or None."""
+    rng = rng or np.random.default_rng(0)
+    N = len(points)
+    if N < 30:
+        return None
+    tol = GROUND_TOLERANCE * scale
+    best, best_count = None, 0
+    for i, j, k in rng.integers(0, N, (400, 3)):
+        n = np.cross(points[j] - points[i], points[k] - points[i])
+        if np.linalg.norm(n) < 1e-12:
+            continue
+        n = n / np.linalg.norm(n)
+        n = n if n @ up >= 0 else -n
+        if n @ up < np.cos(np.radians(GROUND_TILT_DEG)):
+            continue
+        d = n @ points[i]
+        if n @ camera - d <= tol:  # not below the camera
+            continue
+        count = int((np.abs(points @ n - d) < tol).sum())
+        if count > best_count:
+            best, best_count = (n, d), count
+    if best is None or best_count < GROUND_SHARE * N:
+        return None
+    n, d = best
+    inliers = points[np.abs(points @ n - d) < tol]
+    centre = inliers.mean(0)
+    n = np.linalg.svd(inliers - centre)[2][-1]  # least squares over the inliers
+    n = n if n @ up >= 0 else -n
+    return n, float(n @ centre), len(inliers)
+
+
+def level_world(sol: CameraSolution) -> tuple[np.ndarray, dict]:
+    """(T, 4, 4) camera-to-world transforms of ``sol`` in the stage's world frame, and
+    what set it. Z up; the first camera above the origin looking along +Y.
+
+    When the background's points hold a ground plane (a moving camera over a textured
+    floor or street), Z is its normal, the origin lies on it and the first camera stands
+    ``CAMERA_HEIGHT`` units above it (an eye-level camera, so the path comes out near
+    metres). Otherwise Z is square to the cameras' x axes (film cameras do not roll), the
+    first camera is put at ``CAMERA_HEIGHT`` and the scale puts the background's median
+    depth at ``BACKGROUND_DEPTH`` units."""
     T = len(sol.focal_px)
     R_wc = np.swapaxes(sol.R_cam_world, 1, 2)  # camera-to-(solver)world rotations
     C = -np.einsum("tji,tj->ti", sol.R_cam_world, sol.t_cam_world)  # camera centres
     up = _up(R_wc)
-    fwd = R_wc[0, :, 2] - up * (R_wc[0, :, 2] @ up)
-    if np.linalg.norm(fwd) < 1e-6:  # looking straight up or down: take the camera's y
-        fwd = R_wc[0, :, 1] - up * (R_wc[0, :, 1] @ up)
-    fwd /= np.linalg.norm(fwd)
-    A = np.stack([np.cross(fwd, up), fwd, up])  # rows: the new X, Y, Z in solver coordinates
-    s = 1.0
+    s, origin, info = 1.0, C[0] - up * CAMERA_HEIGHT, {"ground": None}
     if sol.model == "general" and len(sol.points):
         depth = (sol.points @ sol.R_cam_world[0].T + sol.t_cam_world[0])[:, 2]
         depth = depth[depth > 0]
         if len(depth):
             s = BACKGROUND_DEPTH / float(np.median(depth))
+            origin = C[0] - up * CAMERA_HEIGHT / s
+        plane = ground_plane(sol.points, up, C[0], float(np.median(depth)) if len(depth) else 1.0)
+        if plane is not None:
+            up, d, count = plane
+            height = float(up @ C[0] - d)
+            s, origin = CAMERA_HEIGHT / height, C[0] - up * height
+            info["ground"] = {"points": count, "of": len(sol.points), "camera_height_solver_units": height}
+    fwd = R_wc[0, :, 2] - up * (R_wc[0, :, 2] @ up)
+    if np.linalg.norm(fwd) < 1e-6:  # looking straight up or down: take the camera's y
+        fwd = R_wc[0, :, 1] - up * (R_wc[0, :, 1] @ up)
+    fwd /= np.linalg.norm(fwd)
+    A = np.stack([np.cross(fwd, up), fwd, up])  # rows: the new X, Y, Z in solver coordinates
     out = np.repeat(np.eye(4)[None], T, 0)
     out[:, :3, :3] = A @ R_wc
-    out[:, :3, 3] = s * (C - C[0]) @ A.T + [0.0, 0.0, CAMERA_HEIGHT]
-    return out
+    out[:, :3, 3] = s * (C - origin) @ A.T
+    info["scale"] = s
+    return out, info
 
 
 def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = None) -> Shot:
@@ -88,7 +146,8 @@ def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = Non
     t1 = time.perf_counter()
     sol = solve(tracks, shot.video.width, shot.video.height, cfg.solve)
     W, H = shot.video.width, shot.video.height
-    shot.camera = Camera(T_world_cam=level_world(sol), metric=False, registered=sol.registered)
+    T_world_cam, world = level_world(sol)
+    shot.camera = Camera(T_world_cam=T_world_cam, metric=False, registered=sol.registered)
     shot.lens = Lens(fx=sol.focal_px.copy(), fy=sol.focal_px.copy(), cx=np.full(len(sol.focal_px), W / 2.0),
                      cy=np.full(len(sol.focal_px), H / 2.0), zooms=sol.zooms)  # fmt: skip
     seconds = time.perf_counter() - t0
@@ -96,6 +155,7 @@ def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = Non
         "model": sol.model, "focal_source": sol.focal_source, "scale": "arbitrary", "zooms": sol.zooms,
         "registered": int(sol.registered.sum()), "frames": len(sol.registered), "points": len(sol.points),
         "reprojection_px": sol.reprojection_px if np.isfinite(sol.reprojection_px) else None, "notes": sol.notes,
+        "ground": world["ground"],
         "seconds": {"tracks": t1 - t0, "solve": seconds - (t1 - t0)},
     }  # fmt: skip
     shot.record("camera_init", asdict(cfg), wrote=["camera", "lens"], seconds=seconds)
