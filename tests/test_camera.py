@@ -160,3 +160,22 @@ def test_a_pan_that_loses_the_background_is_bridged_at_constant_speed():
     rel = Rotation.from_matrix(sol.R_cam_world) * Rotation.from_matrix(sol.R_cam_world[0]).inv()
     err = np.degrees(np.linalg.norm((rel * (R_cw * R_cw[0].inv()).inv()).as_rotvec(), axis=1))
     assert err.max() < 0.5
+
+
+def test_a_focal_length_in_the_metadata_is_used(tmp_path_factory, tmp_path):
+    """An image folder whose frames declare their 35 mm-equivalent focal length (EXIF): a
+    still camera, which cannot show its focal length, gets that one."""
+    from PIL import Image
+
+    gt, footage = _shot(tmp_path_factory, "static", seconds=0.5)
+    f_px = float(gt.lens.fx[0])
+    f35 = round(f_px / np.hypot(gt.video.width, gt.video.height) * np.hypot(36, 24))  # EXIF holds whole millimetres
+    for t, rgb in enumerate(footage.frames()):
+        exif = Image.Exif()
+        exif.get_ifd(0x8769)[0xA405] = f35
+        Image.fromarray(rgb).save(tmp_path / f"{t:03d}.jpg", exif=exif, quality=95)
+    folder = decode(tmp_path)
+    assert folder.info.focal_35mm == f35
+    est = camera_init(Shot(video=folder.video, masks=gt.masks), folder)
+    assert est.meta["camera_init"]["focal_source"] == "metadata"
+    assert est.lens.fx[0] == pytest.approx(f_px, rel=0.02)  # up to the millimetre rounding

@@ -161,6 +161,9 @@ class SourceInfo:
     """codec name, or ``"images"``"""
     files: tuple[Path, ...] = ()
     """image folder: the frames, in order"""
+    focal_35mm: float | None = None
+    """the 35 mm-equivalent focal length the source declares (EXIF FocalLengthIn35mmFilm of
+    an image folder's first frame), millimetres; None when it declares none"""
 
     @property
     def display_size_f(self) -> tuple[float, float]:
@@ -449,7 +452,19 @@ def _probe_images(folder: Path, cfg: DecodeConfig) -> SourceInfo:
     first = _read_image(files[0], folder)
     return SourceInfo(path=folder, kind="images", stored_size=(first.shape[1], first.shape[0]), pixel_aspect=1.0,
                       quarter_turns=0, mirror=False, nominal_fps=float(cfg.images_fps), declared_frames=len(files),
-                      codec="images", files=tuple(files))  # fmt: skip
+                      codec="images", files=tuple(files), focal_35mm=_exif_focal_35mm(files[0]))  # fmt: skip
+
+
+def _exif_focal_35mm(file: Path) -> float | None:
+    """EXIF FocalLengthIn35mmFilm (tag 0xA405 in the Exif IFD) of an image, if it has one."""
+    try:
+        from PIL import Image
+
+        with Image.open(file) as image:
+            value = image.getexif().get_ifd(0x8769).get(0xA405)
+    except Exception:  # no EXIF, or a format PIL does not read: the camera stage estimates the focal
+        return None
+    return float(value) if value else None
 
 
 def _read_image(file: Path, folder: Path) -> np.ndarray:

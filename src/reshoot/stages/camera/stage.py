@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ from reshoot.stages.decode import Footage
 
 log = logging.getLogger(__name__)
 
+FULL_FRAME_DIAGONAL_MM = float(np.hypot(36.0, 24.0))
 CAMERA_HEIGHT = 1.6
 """the first camera's height above the ground, in the (arbitrary) units of the path"""
 GROUND_TILT_DEG = 20.0
@@ -144,7 +145,16 @@ def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = Non
     labels = shot.masks.labels if shot.masks is not None else None
     tracks = track_background(footage.frames(), labels, cfg.tracks)
     t1 = time.perf_counter()
-    sol = solve(tracks, shot.video.width, shot.video.height, cfg.solve)
+    solve_cfg, declared = cfg.solve, footage.info.focal_35mm
+    if solve_cfg.focal_px is None and declared:
+        # the 35 mm equivalent matches the diagonal view of a 36 x 24 mm frame
+        diagonal_px = float(np.hypot(shot.video.width, shot.video.height))
+        solve_cfg = replace(cfg.solve, focal_px=declared / FULL_FRAME_DIAGONAL_MM * diagonal_px)
+    sol = solve(tracks, shot.video.width, shot.video.height, solve_cfg)
+    if solve_cfg is not cfg.solve:
+        sol.focal_source = "metadata"
+        sol.notes.append(f"focal length {solve_cfg.focal_px:.0f} px from the source's metadata "
+                         f"({declared:g} mm, 35 mm equivalent)")
     W, H = shot.video.width, shot.video.height
     T_world_cam, world = level_world(sol)
     shot.camera = Camera(T_world_cam=T_world_cam, metric=False, registered=sol.registered)
