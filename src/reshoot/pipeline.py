@@ -103,12 +103,12 @@ def extract(source: str | Path, out: str | Path, cfg: ExtractConfig | None = Non
                 "mirrored": info.mirror, "first_frame": footage.first_frame, "start_s": footage.start_s,
                 "cut_frames": list(footage.cut_frames),
             }  # fmt: skip
-            shot.meta["fingerprints"] = {}
         elif stage == "camera_init":
             shot = camera_init(shot, footage, cfg.camera_init)
             plot_path(shot, out / "camera_path.png")
-        shot.meta["fingerprints"] = {**{k: v for k, v in shot.meta["fingerprints"].items() if k in STAGES[: STAGES.index(stage)]},
-                                     stage: fps[stage]}  # fmt: skip
+        before = STAGES[: STAGES.index(stage)]
+        kept = {k: v for k, v in shot.meta.get("fingerprints", {}).items() if k in before}
+        shot.meta["fingerprints"] = {**kept, stage: fps[stage]}
     # results of later stages computed from older inputs are stale: drop them
     later = STAGES[STAGES.index(stop_after) + 1 :]
     if "camera_init" in later:

@@ -130,9 +130,10 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
     obs = torch.tensor(kpts_px, **f32)
     w = torch.tensor(conf, **f32)
     Kt = torch.tensor(K, **f32)
-    height_px = torch.tensor(np.maximum(np.ptp(np.where(conf[..., None] > 0, kpts_px, np.nan), axis=1)[:, 1], 1.0), **f32)
-    height_px = torch.nan_to_num(height_px, nan=float(np.nanmedian(height_px.numpy())))
-    root_rot = torch.tensor(roma.rotmat_to_rotvec(torch.tensor(R0)).numpy(), **f32).requires_grad_()
+    height = np.ptp(np.where(conf > 0, kpts_px[..., 1], np.nan), axis=1)  # the seen keypoints' vertical extent
+    height = np.maximum(np.where(np.isfinite(height), height, np.nanmedian(height)), 1.0)
+    height_px = torch.tensor(height, **f32)
+    root_rot = roma.rotmat_to_rotvec(torch.tensor(R0, **f32)).requires_grad_()
     root_t = torch.tensor(t0_root, **f32).requires_grad_()
     bones = torch.zeros(T, B - 1, 3, **f32).requires_grad_()
     start = torch.tensor([PHENOTYPE_START[k] for k in PHENOTYPE_KEYS], **f32)
@@ -142,11 +143,10 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         pheno = torch.sigmoid(pheno_logit)
         kwargs = {k: pheno[i].expand(T) for i, k in enumerate(PHENOTYPE_KEYS)}
         kwargs["proportions"] = torch.full((T,), 0.5, **f32)
-        pose = torch.eye(4, **f32).repeat(T, B, 1, 1)
         rot = torch.cat([roma.rotvec_to_rotmat(root_rot)[:, None], roma.rotvec_to_rotmat(bones)], 1)
-        pose = torch.cat([torch.cat([rot, pose[:, :, :3, 3:]], -1), pose[:, :, 3:]], -2)
-        pose = pose.clone()
-        pose[:, 0, :3, 3] = root_t
+        trans = torch.cat([root_t[:, None], torch.zeros(T, B - 1, 3, **f32)], 1)  # bones turn about their heads
+        bottom = torch.tensor([0.0, 0.0, 0.0, 1.0], **f32).expand(T, B, 1, 4)
+        pose = torch.cat([torch.cat([rot, trans[..., None]], -1), bottom], -2)
         out = model(pose_parameters=pose, phenotype_kwargs=kwargs)
         heads = out["bone_poses"][:, :, :3, 3]
         return out["vertices"], heads, pheno

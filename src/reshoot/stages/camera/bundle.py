@@ -163,7 +163,7 @@ def _functions(bp: BundleProblem, focal_mode: str, focal_smoothness: float):
         res = (uv - bp.obs_xy).ravel()
         return np.concatenate([res, focal_smoothness * np.diff(np.log(f))]) if smooth else res
 
-    rows2 = np.repeat(np.arange(2 * N).reshape(N, 2), 1, axis=0)  # (N, 2): the two rows of each observation
+    rows2 = np.arange(2 * N).reshape(N, 2)  # the two rows of each observation
 
     def jac(x: np.ndarray):
         R, f, RX, Xc, z, fo, uv = parts(x)

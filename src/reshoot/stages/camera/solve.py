@@ -70,7 +70,7 @@ class CameraSolution:
     """(P, 3) background points (directions for a rotation)"""
     model: str
     focal_source: str
-    """"given", "estimated" or "assumed\""""
+    """"given", "metadata", "estimated" (from the motion) or "assumed\""""
     zooms: bool = False
     reprojection_px: float = float("nan")
     """median reprojection error of the background points"""
@@ -94,12 +94,11 @@ def keyframes(tracks: PointTracks, diag_px: float, cfg: SolveConfig) -> list[int
         if t - keys[-1] < cfg.min_keyframe_gap and not lost:
             continue
         if moved >= cfg.keyframe_flow_frac * diag_px or lost or t - keys[-1] >= cfg.max_keyframe_gap:
+            # a frame that lost most points: the one before still shares them, unless it is the last keyframe
             keys.append(t if t - keys[-1] <= 1 or not lost else t - 1)
-            if keys[-1] != t and keys[-1] == keys[-2]:
-                keys[-1] = t
     if keys[-1] != T - 1:
         keys.append(T - 1)
-    return sorted(set(keys))
+    return keys
 
 
 def median_flow(tracks: PointTracks) -> np.ndarray:
@@ -362,13 +361,10 @@ def _solve_rotation(tracks: PointTracks, keys: list[int], principal: np.ndarray,
     # points: directions, first seen in a keyframe
     key_ids = np.unique(tracks.point[np.isin(tracks.frame, keys)])
     cams, pidx, xy = _observations(tracks, keys, key_ids)
-    dirs = np.zeros((len(key_ids), 3))
-    first = np.full(len(key_ids), -1)
-    for c, p, x in zip(cams, pidx, xy):
-        if first[p] < 0:
-            first[p] = c
-            ray = Ki @ np.array([x[0], x[1], 1.0])
-            dirs[p] = R_keys[c].T @ (ray / np.linalg.norm(ray))
+    _, first = np.unique(pidx, return_index=True)  # observations come in frame order: each point's first keyframe
+    rays = np.c_[xy[first], np.ones(len(first))] @ Ki.T
+    rays /= np.linalg.norm(rays, axis=1, keepdims=True)
+    dirs = np.einsum("pji,pj->pi", R_keys[cams[first]], rays)  # R^T ray: the direction in the first camera's frame
     bp = BundleProblem(Rotation.from_matrix(R_keys).as_rotvec(), np.zeros((len(keys), 3)), np.full(len(keys), f), dirs,
                        cams, pidx, xy, principal, rotation_only=True, point_ids=key_ids)  # fmt: skip
     focal_mode = "shared" if source == "estimated" else "fixed"
