@@ -100,8 +100,34 @@ def pose_body(
     return PosedBody(np.concatenate(verts), np.concatenate(heads), anny_model.get_triangular_faces().numpy())
 
 
-@functools.lru_cache(maxsize=None)
-def load_anny(variant: str = "fit", dtype_name: str = "float32") -> "torch.nn.Module":
+def stature_m(phenotype: dict[str, float], variant: str = "render") -> float:
+    """Standing height of a phenotype in metres: the rest pose's mesh, top to bottom."""
+    import torch
+
+    model = load_anny(variant, "float64")
+    kwargs = {k: torch.tensor([float(v)], dtype=torch.float64) for k, v in phenotype.items()}
+    with torch.no_grad():
+        out = model(pose_parameters=torch.eye(4, dtype=torch.float64).repeat(1, model.bone_count, 1, 1),
+                    phenotype_kwargs=kwargs)  # fmt: skip
+    z = out["vertices"][0, :, 2]
+    return float(z.max() - z.min())
+
+
+def height_for_stature(phenotype: dict[str, float], target_m: float, variant: str = "render") -> float:
+    """anny's ``height`` parameter in [0, 1] that gives ``phenotype`` (its other keys
+    kept) a standing height of ``target_m`` (clamped to what the range allows)."""
+    lo, hi = 0.0, 1.0
+    for _ in range(20):  # stature grows monotonically with the height parameter
+        mid = 0.5 * (lo + hi)
+        if stature_m({**phenotype, "height": mid}, variant) < target_m:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+@functools.cache
+def load_anny(variant: str = "fit", dtype_name: str = "float32") -> torch.nn.Module:
     """Return the memoised anny model for ``variant`` (a key of :data:`VARIANTS`)."""
     if variant not in VARIANTS:
         raise ReshootError(f"unknown anny variant {variant!r}; expected one of {sorted(VARIANTS)}")

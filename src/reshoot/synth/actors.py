@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from reshoot.bodymodel import load_anny, model_id
+from reshoot.bodymodel import height_for_stature, load_anny, model_id
 from reshoot.errors import ReshootError
 from reshoot.keypoints import MEDIAPIPE33
 from reshoot.shot import BodyParams
@@ -81,13 +81,28 @@ class Look:
         return f"{self.shirt_colour} {'t-shirt' if self.short_sleeves else 'shirt'}, {'shorts' if self.shorts else 'trousers'}"
 
 
-def sample_phenotype(rng: np.random.Generator) -> dict[str, float]:
-    """Adult bodies of varied gender, age, height and build (anny's [0, 1] scales)."""
-    return {
-        "gender": float(rng.uniform(0, 1)), "age": float(rng.uniform(0.5, 0.9)),
+#: Adult standing height, metres: mean for a man (anny gender 0) and a woman (gender 1),
+#: and the spread within each (adults of Europe and North America, NCD-RisC 2016: men
+#: 1.75-1.81 m, women 1.62-1.68 m; standard deviation about 7 cm).
+ADULT_STATURE_M = {"male": 1.77, "female": 1.64, "sd": 0.07}
+
+
+def sample_phenotype(rng: np.random.Generator, child: bool = False) -> dict[str, float]:
+    """An adult of varied gender, age and build, whose standing height is drawn from the
+    adult distribution for that gender (within 2.5 standard deviations); or a child of
+    about eight (anny's own height for the age)."""
+    pheno = {
+        "gender": float(rng.uniform(0, 1)), "age": float(rng.uniform(0.62, 0.95)),
         "muscle": float(rng.uniform(0.3, 0.7)), "weight": float(rng.uniform(0.25, 0.75)),
-        "height": float(rng.uniform(0.25, 0.8)), "proportions": 0.5,
+        "height": 0.5, "proportions": 0.5,
     }  # fmt: skip
+    if child:
+        return {**pheno, "age": float(rng.uniform(0.27, 0.33))}
+    s = ADULT_STATURE_M
+    mean = s["male"] + pheno["gender"] * (s["female"] - s["male"])
+    target = mean + s["sd"] * float(np.clip(rng.standard_normal(), -2.5, 2.5))
+    pheno["height"] = height_for_stature(pheno, target)
+    return pheno
 
 
 # --------------------------------------------------------------- the mesh's parts

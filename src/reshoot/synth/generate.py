@@ -26,7 +26,7 @@ from reshoot.errors import InputError, ReshootError
 from reshoot.geometry import world_to_pixels
 from reshoot.shot import Actor, ActorObservations, Camera, InstanceMasks, Lens, Shot, Video
 from reshoot.synth import SHOT_TYPES
-from reshoot.synth.actors import SynthActor, body_parts, make_actor
+from reshoot.synth.actors import SynthActor, body_parts, make_actor, sample_phenotype
 from reshoot.synth.camera_paths import PathConfig, camera_path
 from reshoot.synth.motion import Segment
 
@@ -54,6 +54,8 @@ class SynthConfig:
     height: int = 540
     seed: int = 0
     """everything random (layout, bodies, looks, motions, set) derives from it"""
+    child: bool = False
+    """the last actor is a child of about eight (anny age 0.3, about 1.3 m) instead of an adult"""
     handheld_deg: float = 0.0
     """amplitude of a handheld wobble of the camera (0: on sticks)"""
     focal_px: float | None = None
@@ -148,12 +150,13 @@ def _cast(cfg: SynthConfig, rng: np.random.Generator, times: np.ndarray, view_he
     right = np.array([-back[1], back[0]])  # the image's right, on the ground
     roles = layout(cfg, rng)
     actors = []
-    for role in roles:
+    for k, role in enumerate(roles):
         start = role.start[0] * right - role.start[1] * back
         facing = np.deg2rad(role.facing_deg)
         forward = np.cos(facing) * back + np.sin(facing) * right  # the direction the actor faces
         heading = float(np.arctan2(forward[0], -forward[1]))  # anny faces -Y at heading 0
-        actors.append(make_actor(role.script, times, start, heading, rng))
+        phenotype = sample_phenotype(rng, child=cfg.child and k == len(roles) - 1)
+        actors.append(make_actor(role.script, times, start, heading, rng, phenotype))
     return roles, actors
 
 
