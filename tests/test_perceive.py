@@ -39,7 +39,7 @@ def test_extract_finds_and_follows_the_actors_of_a_synthetic_shot(two_people, tm
     assert main(["extract", str(two_people / "video.mp4"), "--out", str(tmp_path)]) == 0
     assert "2 people" in capsys.readouterr().out
     est, gt = Shot.load(tmp_path / "shot"), Shot.load(two_people / "gt")
-    assert (tmp_path / "overlay.mp4").stat().st_size > 0 and est.stages == ["perceive", "camera_init"]
+    assert (tmp_path / "overlay.mp4").stat().st_size > 0 and est.stages == ["perceive", "camera_init", "bodies"]
     assert (tmp_path / "camera_path.png").stat().st_size > 0
     # a locked-off shot: seen as one, and held exactly still
     assert est.meta["camera_init"]["model"] == "static" and np.ptp(est.camera.T_world_cam, axis=0).max() == 0
@@ -48,6 +48,11 @@ def test_extract_finds_and_follows_the_actors_of_a_synthetic_shot(two_people, tm
     assert s.kpt2d_err_px <= 6.0 * 640 / 960  # the 6 px at 960x540, scaled
     assert s.mask_iou >= 0.8
     _check_world_landmarks(est, gt)
+    # and every actor has a body standing on the floor the feet give (tests/test_bodies.py measures them)
+    assert est.meta["bodies"]["ground"] == "feet" and est.camera.metric
+    for actor in est.actors:
+        assert actor.body is not None and np.isfinite(actor.joints_world).all()
+        assert abs(np.median(actor.joints_world[:, actor.joint_names.index("foot.L"), 2])) < 0.15
 
 
 def _check_world_landmarks(est: Shot, gt: Shot) -> None:

@@ -91,7 +91,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
     width, height = _parse_size(args.size)
     cfg = SynthConfig(shot_type=args.shot_type, people=args.people, seconds=args.seconds, fps=args.fps, width=width,
-                      height=height, seed=args.seed, handheld_deg=args.handheld, frames=args.frames)  # fmt: skip
+                      height=height, seed=args.seed, child=args.child, handheld_deg=args.handheld,
+                      frames=args.frames)  # fmt: skip
     result = generate(cfg, args.out)
     s = result.shot
     took = sum(result.seconds.values())
@@ -156,6 +157,19 @@ def cmd_extract(args: argparse.Namespace) -> int:
               f"background reprojection {meta.get('reprojection_px') or float('nan'):.2f} px")  # fmt: skip
         for note in meta.get("notes", [])[1:]:
             print(f"    note: {note}")
+    if "bodies" in shot.meta:
+        meta = shot.meta["bodies"]
+        scale = f"metric, {meta['scale']:.3g} m per camera unit" if meta["metric"] else "scale unresolved"
+        print(f"  world: ground from {meta['ground']}, {scale}")
+        for actor in shot.actors:
+            info = meta["actors"].get(str(actor.track_id), {})
+            if actor.body is not None:
+                print(f"  body {actor.track_id}: {info['stature_m']:.2f} m tall, fitted on {info['frames_seen']} frames "
+                      f"({info['frames_bridged']} bridged), keypoints {info['reprojection_px']:.1f} px")  # fmt: skip
+            for note in info.get("notes", []):
+                print(f"    note ({actor.track_id}): {note}")
+        for note in meta["notes"]:
+            print(f"    note: {note}")
         print(f"wrote {shot_dir}, {Path(args.out) / 'overlay.mp4'} and {Path(args.out) / 'camera_path.png'}")
     else:
         print(f"wrote {shot_dir} and {Path(args.out) / 'overlay.mp4'}")
@@ -210,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--shot-type", default="arc", choices=SHOT_TYPES, help="camera behaviour (default: arc)")
     p.add_argument("--people", type=int, default=1, help="actors, 1 to 3 (default: 1)")
+    p.add_argument("--child", action="store_true", help="the last actor is a child of about eight")
     p.add_argument("--seconds", type=float, default=5.0, help="duration (default: 5)")
     p.add_argument("--fps", type=float, default=24.0, help="frame rate (default: 24)")
     p.add_argument("--size", default="960x540", help="WxH in pixels (default: 960x540)")
@@ -236,12 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="extract a shot's people (and, as the stages land, its camera and bodies) from a video",
         description="Decode a video (or a folder of images), check it is one shot, and run the stages: "
         "perceive (every person: persistent id, 33 2D keypoints, box, instance mask), camera_init (the camera path "
-        "and focal length from the background, people masked out). Writes OUT/shot (a shot folder), OUT/overlay.mp4 "
+        "and focal length from the background, people masked out), bodies (every person as an anny body, in one "
+        "world with the camera, scale from the ground they stand on). Writes OUT/shot (a shot folder), OUT/overlay.mp4 "
         "and OUT/camera_path.png. A stage whose input and settings are unchanged is not run again.",
     )
     p.add_argument("video", help="video file or folder of images")
     p.add_argument("--out", required=True, help="run folder")
-    p.add_argument("--stop-after", default="camera_init", choices=("perceive", "camera_init"), help="last stage to run")
+    stages = ("perceive", "camera_init", "bodies")  # pipeline.STAGES, without importing the stages here
+    p.add_argument("--stop-after", default=stages[-1], choices=stages, help="last stage to run")
     p.add_argument("--camera-model", default="auto", choices=("auto", "static", "rotation", "general"),
                    help="camera motion model: auto (detected), static (locked-off), rotation (pan/tilt), general")
     p.add_argument("--focal-px", type=float, default=None, metavar="PX",

@@ -18,14 +18,15 @@ from pathlib import Path
 from reshoot import __version__
 from reshoot.errors import InputError, ShotError
 from reshoot.shot import Shot
+from reshoot.stages.bodies.stage import BodiesConfig, bodies, camera_init_path
 from reshoot.stages.camera.stage import CameraInitConfig, camera_init, plot_path
 from reshoot.stages.decode import DecodeConfig, decode
 from reshoot.stages.perceive.stage import PerceiveConfig, perceive
 
 log = logging.getLogger(__name__)
 
-STAGES = ("perceive", "camera_init")
-"""the stages that exist, in order (bodies, refine and transfer come next)"""
+STAGES = ("perceive", "camera_init", "bodies")
+"""the stages that exist, in order (refine and transfer come next)"""
 
 
 @dataclass
@@ -35,6 +36,7 @@ class ExtractConfig:
     decode: DecodeConfig = field(default_factory=DecodeConfig)
     perceive: PerceiveConfig = field(default_factory=PerceiveConfig)
     camera_init: CameraInitConfig = field(default_factory=CameraInitConfig)
+    bodies: BodiesConfig = field(default_factory=BodiesConfig)
 
 
 def fingerprint(source: Path, settings: dict) -> str:
@@ -64,6 +66,17 @@ def _previous(shot_dir: Path) -> Shot | None:
     except ShotError as exc:  # a broken folder from an interrupted run: redo it
         log.info("ignoring the previous result in %s (%s)", shot_dir, exc)
         return None
+
+
+def _drop_bodies(shot: Shot) -> None:
+    """Remove the bodies stage's results, the camera path back as the camera stage left it."""
+    if "bodies" not in shot.meta:
+        return
+    if shot.camera is not None:
+        shot.camera.T_world_cam, shot.camera.metric = camera_init_path(shot), False
+    for actor in shot.actors:
+        actor.body, actor.joint_names, actor.joints_world = None, None, None
+    shot.meta.pop("bodies")
 
 
 def extract(source: str | Path, out: str | Path, cfg: ExtractConfig | None = None, stop_after: str = STAGES[-1],
@@ -104,18 +117,24 @@ def extract(source: str | Path, out: str | Path, cfg: ExtractConfig | None = Non
                 "cut_frames": list(footage.cut_frames),
             }  # fmt: skip
         elif stage == "camera_init":
+            _drop_bodies(shot)  # they stood in the old camera's world
             shot = camera_init(shot, footage, cfg.camera_init)
+            plot_path(shot, out / "camera_path.png")
+        elif stage == "bodies":
+            shot = bodies(shot, cfg.bodies)
             plot_path(shot, out / "camera_path.png")
         before = STAGES[: STAGES.index(stage)]
         kept = {k: v for k, v in shot.meta.get("fingerprints", {}).items() if k in before}
         shot.meta["fingerprints"] = {**kept, stage: fps[stage]}
     # results of later stages computed from older inputs are stale: drop them
     later = STAGES[STAGES.index(stop_after) + 1 :]
+    if "bodies" in later:
+        _drop_bodies(shot)
     if "camera_init" in later:
         shot.camera, shot.lens = None, None
         shot.meta.pop("camera_init", None)
     shot.save(shot_dir)
-    if overlay and (first == 0 or not (out / "overlay.mp4").is_file()):  # the people drawn: redrawn when they change
+    if overlay:  # the people (and their bodies) drawn: redrawn as they changed
         from reshoot.render.overlay import write_overlay_video
 
         write_overlay_video(shot, footage.frames(), out / "overlay.mp4")

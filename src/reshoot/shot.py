@@ -197,6 +197,9 @@ class BodyParams(_Record):
         ("T", "B", 4), "float64", "each bone's local rotation about its head (anny 'local-ref'), unit quaternions wxyz"
     )
     T_world_root: np.ndarray = array_field(("T", 4, 4), "float64", "the root bone's world transform")
+    observed: np.ndarray | None = array_field(
+        ("T",), "bool", "frames whose pose rests on the actor's keypoints (False: bridged or held)", optional=True
+    )
 
     def _dims(self) -> dict[str, int]:
         return {"B": len(self.bone_names)}

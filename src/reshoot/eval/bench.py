@@ -138,7 +138,7 @@ def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress) -> dict
         "synth_s_per_frame": gen_s / T, "synth_phases_s": result.seconds, "extract_ms_per_frame": 1000 * extract_s / T,
         "people_found": len(est.actors), "metrics": {k: v for k, v in metrics.items() if k != "matched_actors"},
         "gt_self_check": {k: v for k, v in self_check.items() if k != "matched_actors"},
-        "stage_s": _stage_seconds(est), "camera": est.meta.get("camera_init"),
+        "stage_s": _stage_seconds(est), "camera": est.meta.get("camera_init"), "bodies": est.meta.get("bodies"),
     }  # fmt: skip
     if detect:
         if progress:
@@ -186,7 +186,26 @@ CAMERA_COLUMNS = (
     ("rot_err_deg", "rotation err deg", "{:.3f}"), ("focal_err_pct", "focal err %", "{:.2f}"),
 )  # fmt: skip
 
-LOWER_IS_BETTER = {"id_switches", "kpt2d_err_px", "ate_pct", "ate_m", "rot_err_deg", "focal_err_pct"}
+BODY_COLUMNS = (
+    ("wmpjpe_mm", "W-MPJPE mm", "{:.0f}"), ("pampjpe_mm", "PA-MPJPE mm", "{:.1f}"),
+    ("scale_err_pct", "scale err %", "{:+.1f}"), ("foot_skate_mm", "foot skate mm/frame", "{:.1f}"),
+    ("mpjpe2d_720p", "2D joints px @720p", "{:.1f}"),
+)  # fmt: skip
+"""scale error: the metric camera path's length against the truth's (moving cameras only)"""
+
+LOWER_IS_BETTER = {"id_switches", "kpt2d_err_px", "ate_pct", "ate_m", "rot_err_deg", "focal_err_pct", "wmpjpe_mm",
+                   "pampjpe_mm", "foot_skate_mm", "mpjpe2d_720p"}  # fmt: skip
+
+
+def _body_cells(r: dict) -> list[str]:
+    """ground source, ms per person-frame of the bodies stage."""
+    bodies = r.get("bodies")
+    if not bodies:
+        return ["n/a"] * 2
+    seconds = r.get("stage_s", {}).get("bodies")
+    people = max(len([a for a in bodies["actors"].values() if "size" in a]), 1)
+    per = f"{1000 * seconds / (people * r['frames']):.0f}" if seconds is not None and r.get("frames") else "n/a"
+    return [bodies["ground"] + ("" if bodies["metric"] else ", scale unresolved"), per]
 
 
 def _camera_cells(r: dict) -> list[str]:
@@ -238,13 +257,18 @@ def markdown(suite: str, records: list[dict]) -> str:
         for r in (r for r in records if r["shot_type"] == shot_type):
             cells = [r["name"]] + [_fmt(r["metrics"].get(key), spec) for key, _, spec in CAMERA_COLUMNS] + _camera_cells(r)
             lines.append("| " + " | ".join(cells) + " |")
+        body_head = ["shot"] + [c[1] for c in BODY_COLUMNS] + ["ground", "bodies ms/person-frame"]
+        lines += ["", "| " + " | ".join(body_head) + " |", "|" + "---|" * len(body_head)]
+        for r in (r for r in records if r["shot_type"] == shot_type):
+            cells = [r["name"]] + [_fmt(r["metrics"].get(key), spec) for key, _, spec in BODY_COLUMNS] + _body_cells(r)
+            lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     lines += ["## summary", "", f"- shots: {len(records)}, frames: {sum(r['frames'] for r in records)}"]
-    for key, name, spec in COLUMNS + CAMERA_COLUMNS:
+    for key, name, spec in COLUMNS + CAMERA_COLUMNS + BODY_COLUMNS:
         values = [r["metrics"].get(key) for r in records]
         values = [v for v in values if v is not None and math.isfinite(v)]
         if values:
-            worst = max(values) if key in LOWER_IS_BETTER else min(values)
+            worst = max(values, key=abs) if key == "scale_err_pct" else max(values) if key in LOWER_IS_BETTER else min(values)
             lines.append(f"- {name}: median {_fmt(float(np.median(values)), spec.replace(':d', ':.1f'))}, "
                          f"worst {_fmt(worst, spec)}")  # fmt: skip
     per_frame = [r["extract_ms_per_frame"] for r in records]
@@ -253,6 +277,9 @@ def markdown(suite: str, records: list[dict]) -> str:
         seconds = [r["stage_s"][stage] / r["frames"] for r in records if stage in r.get("stage_s", {})]
         if seconds:
             lines.append(f"- {stage}: median {1000 * np.median(seconds):.0f} ms/frame (max {1000 * max(seconds):.0f})")
+    per_person = [float(c) for r in records if (c := _body_cells(r)[1]) != "n/a"]
+    if per_person:
+        lines.append(f"- bodies: median {np.median(per_person):.0f} ms/person-frame (max {max(per_person):.0f})")
     synth = [r["synth_s_per_frame"] for r in records]
     lines.append(f"- synthesis: median {np.median(synth):.3f} s/frame (min {min(synth):.3f}, max {max(synth):.3f})")
     visible = sum(r.get("detection", {}).get("visible", 0) for r in records)

@@ -1,5 +1,6 @@
-"""Body joint errors in 3D: W-MPJPE (world, one rigid alignment for the whole shot) and
-PA-MPJPE (per frame and person, similarity Procrustes)."""
+"""Body joint errors in 3D: W-MPJPE (world, one rigid alignment for the whole shot),
+PA-MPJPE (per frame and person, similarity Procrustes) and foot skating, on the 14 major
+joints (``BODY_JOINTS``: the usual LSP-style set, so that numbers compare across papers)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,15 @@ import torch
 
 from reshoot.errors import ShapeError
 from reshoot.geometry import umeyama
+
+#: anny bone heads of the 14 major joints: hips, knees, ankles, shoulders, elbows, wrists, neck, head.
+BODY_JOINTS = (
+    "upperleg01.L", "upperleg01.R", "lowerleg01.L", "lowerleg01.R", "foot.L", "foot.R", "upperarm01.L",
+    "upperarm01.R", "lowerarm01.L", "lowerarm01.R", "wrist.L", "wrist.R", "neck01", "head",
+)  # fmt: skip
+FEET = ("foot.L", "foot.R")
+PLANTED_MM = 5.0
+"""a reference foot that moves less than this between frames is planted"""
 
 
 def _check(pred: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> None:
@@ -50,3 +60,16 @@ def pa_mpjpe_mm(pred: np.ndarray, ref: np.ndarray, valid: np.ndarray) -> float |
         aligned = sim.apply(torch.from_numpy(p[v])[None])[0].numpy()
         errors.append(np.linalg.norm(aligned - r[v], axis=-1))
     return float(1000.0 * np.concatenate(errors).mean()) if errors else None
+
+
+def foot_skate_mm(pred_feet: np.ndarray, ref_feet: np.ndarray, valid: np.ndarray) -> float | None:
+    """Mean horizontal slide of the estimated feet, millimetres per frame, over the frames
+    where the reference foot is planted (moves less than ``PLANTED_MM``).
+
+    ``pred_feet``, ``ref_feet``: ``(T, F, 3)`` world metres, Z up; ``valid``: ``(T,)``.
+    """
+    _check(pred_feet, ref_feet, np.broadcast_to(valid[:, None], pred_feet.shape[:2]))
+    step_ref = np.linalg.norm(np.diff(ref_feet, axis=0), axis=-1) * 1000
+    step_pred = np.linalg.norm(np.diff(pred_feet[..., :2], axis=0), axis=-1) * 1000
+    planted = (step_ref < PLANTED_MM) & (valid[1:] & valid[:-1])[:, None]
+    return float(step_pred[planted].mean()) if planted.any() else None

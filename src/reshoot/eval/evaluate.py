@@ -16,7 +16,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 
 from reshoot.errors import ReshootError
-from reshoot.eval.body import pa_mpjpe_mm, w_mpjpe_mm
+from reshoot.eval.body import BODY_JOINTS, FEET, foot_skate_mm, pa_mpjpe_mm, w_mpjpe_mm
 from reshoot.eval.composition import composition_scores, mpjpe_2d, to_reference_height
 from reshoot.eval.perception import PERCEPTION_KEYS, perception_scores
 from reshoot.eval.trajectory import focal_error_pct, trajectory_errors
@@ -32,7 +32,7 @@ LabelRenderer = Callable[[Shot], np.ndarray]
 METRIC_KEYS = (
     "pa", "iou_person", "miou", "mpjpe2d_px", "mpjpe2d_720p",
     "ate_pct", "ate_m", "rot_err_deg", "rpe_trans_m", "rpe_rot_deg", "scale",
-    "focal_err_pct", "wmpjpe_mm", "pampjpe_mm",
+    "focal_err_pct", "scale_err_pct", "wmpjpe_mm", "pampjpe_mm", "foot_skate_mm",
 ) + PERCEPTION_KEYS  # fmt: skip
 
 
@@ -83,11 +83,11 @@ def match_actors(est: Shot, ref: Shot) -> list[tuple[int, int]]:
     return [(int(i), int(j)) for i, j in zip(rows, cols) if cost[i, j] < big]
 
 
-def _common_joints(a: Actor, b: Actor) -> tuple[list[int], list[int]]:
+def _common_joints(a: Actor, b: Actor, only: tuple[str, ...] | None = None) -> tuple[list[int], list[int]]:
     if a.joint_names is None or b.joint_names is None:
         return [], []
     index = {n: j for j, n in enumerate(b.joint_names)}
-    pairs = [(i, index[n]) for i, n in enumerate(a.joint_names) if n in index]
+    pairs = [(i, index[n]) for i, n in enumerate(a.joint_names) if n in index and (only is None or n in only)]
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
@@ -165,19 +165,29 @@ def evaluate(est: Shot, ref: Shot | None = None, render_labels: LabelRenderer | 
     if est.lens is not None and ref.lens is not None:
         out["focal_err_pct"] = focal_error_pct(est.lens.fx, ref.lens.fx)
 
-    # bodies in the world
-    preds, gts, valids = [], [], []
+    # bodies in the world, and the camera path's metric scale they settle
+    if est.camera is not None and ref.camera is not None and est.camera.metric and ref.camera.path_length() > 1e-6:
+        out["scale_err_pct"] = 100.0 * (est.camera.path_length() / ref.camera.path_length() - 1.0)
+    preds, gts, valids, skates, skate_n = [], [], [], [], []
     for i, j in pairs:
         a, b = est.actors[i], ref.actors[j]
-        ia, ib = _common_joints(a, b)
+        ia, ib = _common_joints(a, b, BODY_JOINTS)
+        if not ia:  # skeletons other than anny's: every joint both name
+            ia, ib = _common_joints(a, b)
         if not ia or a.joints_world is None or b.joints_world is None:
             continue
         both = a.present & b.present
         preds.append(a.joints_world[both][:, ia])
         gts.append(b.joints_world[both][:, ib])
         valids.append(np.ones(preds[-1].shape[:2], dtype=bool))
+        fa, fb = _common_joints(a, b, FEET)
+        if len(fa) == len(FEET) and (skate := foot_skate_mm(a.joints_world[:, fa], b.joints_world[:, fb], both)) is not None:
+            skates.append(skate)
+            skate_n.append(int(both.sum()))
     if preds:
         p, g, v = np.concatenate(preds), np.concatenate(gts), np.concatenate(valids)
         out["wmpjpe_mm"] = w_mpjpe_mm(p, g, v)
         out["pampjpe_mm"] = pa_mpjpe_mm(p, g, v)
+    if skates:
+        out["foot_skate_mm"] = float(np.average(skates, weights=skate_n))
     return out

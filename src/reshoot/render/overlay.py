@@ -1,5 +1,7 @@
 """Overlays that show at a glance what a stage saw: each person's mask tinted in their
-colour, their box with the track id, their skeleton (keypoints with confidence > 0.5)."""
+colour, their box with the track id, their skeleton (keypoints with confidence > 0.5);
+once the bodies stage has run, each fitted body rendered (shaded, in the person's colour)
+over the frame in place of the mask, so the fit shows against the footage."""
 
 from __future__ import annotations
 
@@ -18,12 +20,21 @@ PALETTE = np.array([
 ], np.uint8)  # fmt: skip
 
 
-def draw_observations(rgb: np.ndarray, shot: Shot, t: int, alpha: float = 0.45) -> np.ndarray:
-    """Frame ``t`` of ``shot`` (``rgb`` (H, W, 3) uint8) with its people drawn on, a new array."""
+def draw_observations(rgb: np.ndarray, shot: Shot, t: int, alpha: float = 0.45,
+                      bodies: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:  # fmt: skip
+    """Frame ``t`` of ``shot`` (``rgb`` (H, W, 3) uint8) with its people drawn on, a new
+    array. ``bodies``: the frame's rendered bodies ``(rgb, labels)`` to blend in instead of
+    the masks (see :class:`BodyPainter`)."""
     import cv2
 
     out = rgb.copy()
-    if shot.masks is not None:
+    if bodies is not None:
+        shade, labels = bodies
+        for k in range(len(shot.actors)):
+            m = labels == k + 1
+            tint = shade[m].astype(np.float32) / 255.0 * PALETTE[k % len(PALETTE)]
+            out[m] = (out[m] * (1 - BODY_ALPHA) + tint * BODY_ALPHA).astype(np.uint8)
+    elif shot.masks is not None:
         labels = shot.masks.labels[t]
         for k in range(len(shot.actors)):
             m = labels == k + 1
@@ -50,11 +61,52 @@ def draw_observations(rgb: np.ndarray, shot: Shot, t: int, alpha: float = 0.45) 
     return out
 
 
+BODY_ALPHA = 0.7
+
+
+class BodyPainter:
+    """Renders a shot's fitted bodies (anny's full mesh) through its camera, frame by
+    frame: ``painter(t) -> (rgb, labels)`` or None where no body is present."""
+
+    def __init__(self, shot: Shot) -> None:
+        from reshoot.bodymodel import model_id, pose_body
+        from reshoot.render.raster import Rasterizer
+
+        self.shot = shot
+        self.posed = [
+            pose_body(model_id("render"), a.body.phenotype, a.body.bone_quats_wxyz, a.body.T_world_root)
+            if a.body is not None else None
+            for a in shot.actors
+        ]  # fmt: skip
+        self.raster = Rasterizer(shot.video.width, shot.video.height)
+        self.K = shot.lens.K()
+
+    def __call__(self, t: int) -> tuple[np.ndarray, np.ndarray] | None:
+        from reshoot.render.raster import Mesh
+
+        meshes = [Mesh(p.vertices_world[t], p.faces, color=np.ones(3), label=k + 1)
+                  for k, (a, p) in enumerate(zip(self.shot.actors, self.posed)) if p is not None and a.present[t]]  # fmt: skip
+        if not meshes:
+            return None
+        r = self.raster.render(meshes, self.shot.camera.T_world_cam[t], self.K[t])
+        return r.rgb, r.labels
+
+    def close(self) -> None:
+        self.raster.close()
+
+
 def write_overlay_video(shot: Shot, frames: Iterable[np.ndarray], path: str | Path, crf: int = 20) -> Path:
-    """Draw :func:`draw_observations` on every frame and write an H.264 video at the shot's rate."""
+    """Draw :func:`draw_observations` (with the fitted bodies, when the shot has them) on
+    every frame and write an H.264 video at the shot's rate."""
     from reshoot.videoio import VideoWriter
 
-    with VideoWriter(path, shot.video.width, shot.video.height, shot.video.fps, crf) as video:
-        for t, rgb in enumerate(frames):
-            video.write(draw_observations(rgb, shot, t))
+    has_bodies = shot.camera is not None and any(a.body is not None for a in shot.actors)
+    painter = BodyPainter(shot) if has_bodies else None
+    try:
+        with VideoWriter(path, shot.video.width, shot.video.height, shot.video.fps, crf) as video:
+            for t, rgb in enumerate(frames):
+                video.write(draw_observations(rgb, shot, t, bodies=painter(t) if painter else None))
+    finally:
+        if painter is not None:
+            painter.close()
     return Path(path)

@@ -16,8 +16,9 @@ root's pose in camera coordinates. All frames are solved together (Adam in torch
 - pose prior: bone rotations stay near the rest pose unless the keypoints say otherwise;
 - smoothness: the joints' acceleration in camera space (bridges frames where the actor
   is hidden or off-screen: those are flagged);
-- build prior: the phenotype stays near an average adult (the depth-size ambiguity of a
-  single view is settled by how tall people usually are).
+- build prior: the phenotype stays near an average adult, and the standing height at the
+  adults' mean (the depth-size ambiguity of a single view is settled by how tall people
+  usually are; ``world.lift`` then sizes each actor from the ground).
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ from reshoot.errors import InputError
 log = logging.getLogger(__name__)
 
 PHENOTYPE_KEYS = ("gender", "age", "muscle", "weight", "height")
-PHENOTYPE_START = {"gender": 0.5, "age": 0.7, "muscle": 0.5, "weight": 0.5, "height": 0.5}
+PHENOTYPE_START = {"gender": 0.5, "age": 0.7, "muscle": 0.5, "weight": 0.5, "height": 0.38}
+FOOT_LANDMARKS = (27, 28, 29, 30, 31, 32)
+"""mediapipe's ankles, heels and toes"""
+SOLE_BAND_M = 0.02
+"""the sole: the rest pose's vertices this close to its lowest point"""
 TORSO_M = 0.5
 """shoulder centre to hip centre of an average adult, metres (first depth guess)"""
 
@@ -52,6 +57,11 @@ class FitConfig:
     """weight of the limb directions against the detector's 3D guess"""
     smooth_weight: float = 50.0
     build_weight: float = 1e-2
+    stature_m: float = 1.70
+    """standing height the body is held at: one view cannot tell a tall actor far away
+    from a short one near, so every body is fitted at the adults' mean (men 1.77, women
+    1.64) and the world lift (``world.lift``) settles each actor's size from the ground"""
+    stature_weight: float = 1e3
     threads: int = 1
 
 
@@ -66,8 +76,14 @@ class TrackFit:
     """(T, B, 3) bone heads in camera coordinates, metres"""
     landmarks_cam: np.ndarray
     """(T, 33, 3)"""
+    soles_cam: np.ndarray
+    """(T, S, 3) the mesh's vertices under the feet, camera coordinates"""
+    sole_left: np.ndarray
+    """(S,) bool: which of them are under the left foot"""
     observed: np.ndarray
     """(T,) bool: frames with keypoints to fit (the others are bridged)"""
+    feet_seen: np.ndarray
+    """(T,) bool: observed frames whose ankles, heels or toes were detected"""
     reprojection_px: np.ndarray
     """(T,) median keypoint error of confident keypoints (nan where none)"""
     seconds: float
@@ -130,19 +146,22 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
     obs = torch.tensor(kpts_px, **f32)
     w = torch.tensor(conf, **f32)
     Kt = torch.tensor(K, **f32)
-    height = np.ptp(np.where(conf > 0, kpts_px[..., 1], np.nan), axis=1)  # the seen keypoints' vertical extent
-    height = np.maximum(np.where(np.isfinite(height), height, np.nanmedian(height)), 1.0)
+    seen_y = np.where(conf > 0, kpts_px[..., 1], np.nan)
+    with np.errstate(invalid="ignore"):  # frames with nothing seen: the median of the others
+        height = np.nanmax(seen_y, axis=1, initial=-np.inf) - np.nanmin(seen_y, axis=1, initial=np.inf)
+    height = np.maximum(np.where(np.isfinite(height), height, np.median(height[np.isfinite(height)])), 1.0)
     height_px = torch.tensor(height, **f32)
     root_rot = roma.rotmat_to_rotvec(torch.tensor(R0, **f32)).requires_grad_()
     root_t = torch.tensor(t0_root, **f32).requires_grad_()
     bones = torch.zeros(T, B - 1, 3, **f32).requires_grad_()
     start = torch.tensor([PHENOTYPE_START[k] for k in PHENOTYPE_KEYS], **f32)
     pheno_logit = torch.logit(start).clone().requires_grad_()
+    rest = torch.eye(4, **f32).repeat(1, B, 1, 1)
 
     def forward() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         pheno = torch.sigmoid(pheno_logit)
-        kwargs = {k: pheno[i].expand(T) for i, k in enumerate(PHENOTYPE_KEYS)}
-        kwargs["proportions"] = torch.full((T,), 0.5, **f32)
+        kwargs = {k: pheno[i : i + 1] for i, k in enumerate(PHENOTYPE_KEYS)}  # one body: anny shapes it once
+        kwargs["proportions"] = torch.full((1,), 0.5, **f32)
         rot = torch.cat([roma.rotvec_to_rotmat(root_rot)[:, None], roma.rotvec_to_rotmat(bones)], 1)
         trans = torch.cat([root_t[:, None], torch.zeros(T, B - 1, 3, **f32)], 1)  # bones turn about their heads
         bottom = torch.tensor([0.0, 0.0, 0.0, 1.0], **f32).expand(T, B, 1, 4)
@@ -150,6 +169,12 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         out = model(pose_parameters=pose, phenotype_kwargs=kwargs)
         heads = out["bone_poses"][:, :, :3, 3]
         return out["vertices"], heads, pheno
+
+    def rest_vertices(pheno: torch.Tensor) -> torch.Tensor:
+        """(V, 3) the body standing in the rest pose (anny's frame: Z up, its left +X)"""
+        kwargs = {k: pheno[i : i + 1] for i, k in enumerate(PHENOTYPE_KEYS)}
+        kwargs["proportions"] = torch.full((1,), 0.5, **f32)
+        return model(pose_parameters=rest, phenotype_kwargs=kwargs)["vertices"][0]
 
     def project(lm: torch.Tensor) -> torch.Tensor:
         z = lm[..., 2].clamp(min=0.05)
@@ -197,6 +222,8 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
             acc = heads[2:] - 2 * heads[1:-1] + heads[:-2]
             loss = loss + cfg.smooth_weight * (acc**2).sum(-1).mean()
         loss = loss + cfg.build_weight * ((pheno - start) ** 2).sum()
+        z = rest_vertices(pheno)[:, 2]
+        loss = loss + cfg.stature_weight * (z.max() - z.min() - cfg.stature_m) ** 2
         loss.backward()
         opt.step()
         sched.step()
@@ -204,6 +231,8 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         verts, heads, pheno = forward()
         lm = kmap(verts, heads)
         err = torch.linalg.norm(project(lm) - obs, dim=-1).numpy()
+        standing = rest_vertices(pheno)
+        soles = torch.nonzero(standing[:, 2] < standing[:, 2].min() + SOLE_BAND_M)[:, 0]
     reproj = np.array([np.median(e[c > 0]) if (c > 0).any() else np.nan for e, c in zip(err, conf)])
     T_cam_root = np.repeat(np.eye(4)[None], T, 0)
     T_cam_root[:, :3, :3] = roma.rotvec_to_rotmat(root_rot.detach().double()).numpy()
@@ -214,5 +243,6 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         phenotype={**{k: float(v) for k, v in zip(PHENOTYPE_KEYS, pheno.numpy())}, "proportions": 0.5},
         bone_rotvec=np.concatenate([np.zeros((T, 1, 3)), bones.detach().double().numpy()], 1),
         T_cam_root=T_cam_root, joints_cam=heads.double().numpy(), landmarks_cam=lm.double().numpy(),
-        observed=observed, reprojection_px=reproj, seconds=seconds,
+        soles_cam=verts[:, soles].double().numpy(), sole_left=(standing[soles, 0] > 0).numpy(), observed=observed,
+        feet_seen=observed & (conf[:, list(FOOT_LANDMARKS)] > 0).any(1), reprojection_px=reproj, seconds=seconds,
     )  # fmt: skip

@@ -1,0 +1,155 @@
+"""The bodies stage: every actor as an anny body, first relative to the camera (S_c,
+``fit``), then in one metric world with the camera (S_w, ``world``).
+
+Each actor is fitted over the span of frames it is seen in (first to last frame with its
+torso detected); frames inside the span without keypoints are bridged by the fit's
+smoothness, frames outside it hold the nearest pose; both are marked in
+``BodyParams.observed``. An actor whose torso is never seen gets no body (a note says so).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from reshoot.shot import BodyParams, Shot
+from reshoot.stages.bodies.fit import FitConfig
+
+log = logging.getLogger(__name__)
+
+MIN_TORSO_CONF = 0.3
+TORSO = (11, 12, 23, 24)
+LEGS = (25, 26, 27, 28)
+"""knees and ankles: without them the legs are the pose prior's guess"""
+
+
+@dataclass
+class BodiesConfig:
+    fit: FitConfig = field(default_factory=FitConfig)
+    pin_feet: bool = True
+    """shift each body so that its planted feet stay put (``world.lift``)"""
+
+
+def camera_init_path(shot: Shot) -> np.ndarray:
+    """The camera path as the camera stage left it (before the bodies stage scaled and
+    levelled it)."""
+    from reshoot.stages.bodies.world import unlift_camera
+
+    done = shot.meta.get("bodies")
+    if not done:
+        return shot.camera.T_world_cam
+    return unlift_camera(shot.camera.T_world_cam, done["scale"], np.array(done["levelling"]))
+
+
+def _span(seen: np.ndarray) -> slice:
+    idx = np.flatnonzero(seen)
+    return slice(int(idx[0]), int(idx[-1]) + 1)
+
+
+def _pad(x: np.ndarray, span: slice, T: int) -> np.ndarray:
+    """``x`` over ``span`` extended to T frames by holding its first and last frames."""
+    return np.concatenate([np.repeat(x[:1], span.start, 0), x, np.repeat(x[-1:], T - span.stop, 0)])
+
+
+def bodies(shot: Shot, cfg: BodiesConfig | None = None) -> Shot:
+    """Fit a body to every actor of ``shot`` (which has observations, camera and lens) and
+    put them in the world; the camera path becomes metric when the ground allows."""
+    import roma
+    import torch
+
+    from reshoot.bodymodel import height_for_stature, load_anny, model_id
+    from reshoot.errors import InputError
+    from reshoot.frames import quat_xyzw_to_wxyz
+    from reshoot.stages.bodies.fit import fit_track
+    from reshoot.stages.bodies.world import lift
+
+    cfg = cfg or BodiesConfig()
+    t0 = time.perf_counter()
+    if shot.camera is None or shot.lens is None:
+        raise InputError("the bodies stage needs the camera path and lens: run camera_init first")
+    T = shot.num_frames
+    T_cam_init = camera_init_path(shot)
+    K = shot.lens.K()
+    fits, spans, fitted, report = [], [], [], {}
+    for k, actor in enumerate(shot.actors):
+        obs = actor.observations
+        entry: dict = {"notes": []}
+        report[str(actor.track_id)] = entry
+        seen = obs is not None and (obs.kpts_conf[:, list(TORSO)] >= MIN_TORSO_CONF).all(1)
+        if obs is None or not np.any(seen):
+            entry["notes"].append("torso never seen: no body")
+            continue
+        span = _span(seen)
+        kpts3d = obs.kpts3d_m[span] if obs.kpts3d_m is not None else None
+        try:
+            fit = fit_track(obs.kpts2d_px[span], obs.kpts_conf[span], K[span], kpts3d, cfg.fit)
+        except InputError as exc:
+            entry["notes"].append(f"no body: {exc}")
+            continue
+        legs = (obs.kpts_conf[span][:, list(LEGS)] >= cfg.fit.min_conf).any(1)
+        if legs.mean() < 0.5:
+            entry["notes"].append(f"legs seen in {legs.mean():.0%} of the frames: the rest are guessed standing")
+        n_seen, n_span = int(fit.observed.sum()), span.stop - span.start
+        if n_seen < 10:
+            entry["notes"].append(f"seen in only {n_seen} frames")
+        entry.update(frames_seen=n_seen, frames_bridged=n_span - n_seen, frames_held=T - n_span,
+                     feet_seen=int(fit.feet_seen.sum()), reprojection_px=float(np.nanmedian(fit.reprojection_px)),
+                     seconds=fit.seconds)  # fmt: skip
+        fits.append(fit)
+        spans.append(span)
+        fitted.append(k)
+    # the fits over their spans, padded to the shot, carried into the world
+    padded = [_padded_fit(f, s, T) for f, s in zip(fits, spans)]
+    ground_known = shot.meta.get("camera_init", {}).get("ground") is not None
+    lifted = lift(padded, T_cam_init, ground_known, shot.video.fps, cfg.pin_feet)
+    model = model_id("fit")
+    bone_names = list(load_anny("fit").bone_labels)
+    for a, (k, fit, span) in enumerate(zip(fitted, padded, spans)):
+        actor = shot.actors[k]
+        entry = report[str(actor.track_id)]
+        pheno = dict(fit.phenotype)
+        target = cfg.fit.stature_m * lifted.size[a]
+        pheno["height"] = height_for_stature(pheno, target, "fit")
+        quats = roma.rotvec_to_unitquat(torch.from_numpy(fit.bone_rotvec))
+        observed = np.zeros(T, bool)
+        observed[span] = fits[a].observed
+        actor.body = BodyParams(model=model, phenotype=pheno, bone_names=bone_names,
+                                bone_quats_wxyz=quat_xyzw_to_wxyz(quats).numpy(), T_world_root=lifted.T_world_root[a],
+                                observed=observed)  # fmt: skip
+        actor.joint_names = bone_names
+        actor.joints_world = lifted.joints_world[a]
+        entry.update(size=lifted.size[a], stature_m=target)
+    shot.camera.T_world_cam = lifted.T_world_cam
+    shot.camera.metric = lifted.metric
+    seconds = time.perf_counter() - t0
+    shot.meta["bodies"] = {
+        "scale": lifted.scale, "levelling": lifted.levelling.tolist(), "ground": lifted.ground, "metric": lifted.metric,
+        "notes": lifted.notes, "actors": report, "seconds": seconds,
+    }  # fmt: skip
+    shot.record("bodies", asdict(cfg), wrote=["actors.body", "actors.joints_world", "camera"], seconds=seconds)
+    for note in lifted.notes:
+        log.info("bodies: %s", note)
+    log.info("bodies: %d of %d actors, scale %.3f m/unit (ground: %s), %.1f s", len(fits), len(shot.actors),
+             lifted.scale, lifted.ground, seconds)  # fmt: skip
+    return shot
+
+
+def _padded_fit(fit, span: slice, T: int):
+    """A ``TrackFit`` over ``span`` extended to the whole shot (held at the ends; those
+    frames count as neither observed nor showing the feet)."""
+    from dataclasses import replace
+
+    def pad_mask(m: np.ndarray) -> np.ndarray:
+        out = np.zeros(T, bool)
+        out[span] = m
+        return out
+
+    return replace(
+        fit, bone_rotvec=_pad(fit.bone_rotvec, span, T), T_cam_root=_pad(fit.T_cam_root, span, T),
+        joints_cam=_pad(fit.joints_cam, span, T), landmarks_cam=_pad(fit.landmarks_cam, span, T),
+        soles_cam=_pad(fit.soles_cam, span, T), observed=pad_mask(fit.observed), feet_seen=pad_mask(fit.feet_seen),
+        reprojection_px=np.concatenate([np.full(span.start, np.nan), fit.reprojection_px, np.full(T - span.stop, np.nan)]),
+    )  # fmt: skip
