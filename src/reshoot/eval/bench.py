@@ -169,7 +169,7 @@ def _bench_footage(path: Path, run: Path, progress) -> dict[str, Any]:
     return {**record, "frames": T, "width": shot.video.width, "height": shot.video.height,
             "stages": {"extract": extract_s}, "extract_ms_per_frame": 1000 * extract_s / T,
             "tracks_frames": [int(a.present.sum()) for a in shot.actors], "stage_s": _stage_seconds(shot),
-            "camera": shot.meta.get("camera_init")}  # fmt: skip
+            "camera": shot.meta.get("camera_init"), "bodies": shot.meta.get("bodies")}  # fmt: skip
 
 
 # ------------------------------------------------------------------------ tables
@@ -230,17 +230,19 @@ def markdown(suite: str, records: list[dict]) -> str:
     lines = [f"# reshoot bench: suite `{suite}`", ""]
     if suite == "footage":
         lines += ["| clip | frames | working size | people there | tracks found (frames each) | extract ms/frame | "
-                  "camera model | focal | frames solved | camera s/frame |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+                  "camera model | focal | frames solved | camera s/frame | bodies: heights m | ground | "
+                  "bodies ms/person-frame |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
         for r in records:
             if r.get("error"):
                 lines.append(f"| {r['name']} | | {r['width']}x{r['height']} | {r['people_expected']} | "
-                             f"refused: {r['error'].replace('|', '/')} | | | | | |")  # fmt: skip
+                             f"refused: {r['error'].replace('|', '/')} | | | | | | | | |")  # fmt: skip
                 continue
             tracks = ", ".join(str(n) for n in r["tracks_frames"])
+            bodies = r.get("bodies") or {"actors": {}}
+            heights = ", ".join(f"{a['stature_m']:.2f}" for a in bodies["actors"].values() if "stature_m" in a) or "n/a"
             lines.append(f"| {r['name']} | {r['frames']} | {r['width']}x{r['height']} | {r['people_expected']} | "
                          f"{len(r['tracks_frames'])} ({tracks}) | {r['extract_ms_per_frame']:.0f} | "
-                         + " | ".join(_camera_cells(r)) + " |")  # fmt: skip
+                         + " | ".join(_camera_cells(r)) + f" | {heights} | " + " | ".join(_body_cells(r)) + " |")  # fmt: skip
         return "\n".join(lines) + "\n"
     head = ["shot", "frames", "people"] + [c[1] for c in COLUMNS] + ["extract ms/frame", "synth s/frame", "mediapipe found"]
     for shot_type in dict.fromkeys(r["shot_type"] for r in records):
