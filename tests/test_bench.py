@@ -30,7 +30,7 @@ def test_quick_suite_extracts_scores_and_writes_tables(tmp_path):
         assert r["people_found"] >= 1 and 0.9 <= m["det_recall_full"] <= 1 and m["det_precision"] >= 0.9
         assert r["stages"]["synth"] > 0 and r["stages"]["extract"] > 0
         assert 0 <= r["detection"]["found"] <= r["detection"]["visible"]
-        assert m["pampjpe_mm"] is not None and r["bodies"]["ground"] in ("background", "feet", "none")
+        assert m["pampjpe_mm"] is not None and m["pa"] is not None and r["bodies"]["ground"] in ("background", "feet", "none")
     table = (tmp_path / "results.md").read_text()
     for shot_type in ("static", "arc", "dolly-zoom"):
         assert f"## {shot_type}" in table

@@ -132,7 +132,7 @@ def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress) -> dict
     if progress:
         progress(f"{spec.name}: extracting")
     est, extract_s = _run_extract(out / "video.mp4", out / "run")
-    metrics = evaluate(est, gt)
+    metrics = evaluate(est, gt, render_labels=render_labels)  # the bodies rendered: composition metrics
     record: dict[str, Any] = {
         **asdict(spec), "frames": T, "stages": {"synth": gen_s, "extract": extract_s},
         "synth_s_per_frame": gen_s / T, "synth_phases_s": result.seconds, "extract_ms_per_frame": 1000 * extract_s / T,
@@ -187,6 +187,7 @@ CAMERA_COLUMNS = (
 )  # fmt: skip
 
 BODY_COLUMNS = (
+    ("pa", "PA %", "{:.1f}"), ("iou_person", "person IoU", "{:.3f}"),
     ("wmpjpe_mm", "W-MPJPE mm", "{:.0f}"), ("pampjpe_mm", "PA-MPJPE mm", "{:.1f}"),
     ("scale_err_pct", "scale err %", "{:+.1f}"), ("foot_skate_mm", "foot skate mm/frame", "{:.1f}"),
     ("mpjpe2d_720p", "2D joints px @720p", "{:.1f}"),
