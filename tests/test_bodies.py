@@ -158,3 +158,16 @@ def test_a_still_camera_finds_the_ground_under_walking_feet(tmp_path):
     statures = [stature_m(a.body.phenotype) for a in gt.actors]
     expected = gt.camera.T_world_cam[0, 2, 3] * 1.70 / np.exp(np.mean(np.log(statures)))
     assert abs(est.camera.T_world_cam[0, 2, 3] / expected - 1) < 0.05, (est.camera.T_world_cam[0, 2, 3], expected)
+
+
+def test_a_moving_camera_without_ground_is_scaled_by_the_feet_that_stay_put(tmp_path):
+    generate(SynthConfig(shot_type="arc", people=1, seconds=2.0, fps=8.0, width=640, height=360, seed=4), tmp_path)
+    gt = Shot.load(tmp_path / "gt")
+    est = bodies(_as_camera_stage_left_it(gt, ground=False))
+    meta = est.meta["bodies"]
+    assert meta["ground"] == "feet" and est.camera.metric
+    assert any("planted feet" in n for n in meta["notes"])
+    # in the metres of an actor taken for an adult of average height
+    expected = 1.70 / stature_m(gt.actors[0].body.phenotype)
+    scale = est.camera.path_length() / gt.camera.path_length()
+    assert abs(scale / expected - 1) < 0.05, (scale, expected)

@@ -75,6 +75,7 @@ def bodies(shot: Shot, cfg: BodiesConfig | None = None) -> Shot:
     K = shot.lens.K()
     fits, spans, fitted, report = [], [], [], {}
     for k, actor in enumerate(shot.actors):
+        actor.body, actor.joint_names, actor.joints_world = None, None, None  # a re-run starts afresh
         obs = actor.observations
         entry: dict = {"notes": []}
         report[str(actor.track_id)] = entry
@@ -107,7 +108,7 @@ def bodies(shot: Shot, cfg: BodiesConfig | None = None) -> Shot:
     lifted = lift(padded, T_cam_init, ground_known, shot.video.fps, cfg.pin_feet)
     model = model_id("fit")
     bone_names = list(load_anny("fit").bone_labels)
-    for a, (k, fit, span) in enumerate(zip(fitted, padded, spans)):
+    for a, (k, fit, span) in enumerate(zip(fitted, padded, spans)):  # fit: the padded one
         actor = shot.actors[k]
         entry = report[str(actor.track_id)]
         pheno = dict(fit.phenotype)

@@ -23,8 +23,13 @@ stature; the ground tells the rest:
   (a plane within ``GROUND_TILT_DEG`` of the camera stage's up when the feet cover
   enough of it, else level through their median height), the world re-levelled on it;
   then each frame's depth as above.
-- **moving camera, no ground anywhere**: the scale stays unresolved (flagged); bodies
-  keep their fitted depth.
+- **moving camera, no ground in view**: the path's scale is the one that lets the
+  actors' planted feet stay put (at every frame one foot of a walking or standing actor
+  is down); then the ground from the feet as for a still camera. When no scale makes
+  the feet stay (a camera that barely moves), it stays unresolved (flagged).
+
+Feet the footage shows planted (they do not move against the ground from one frame to
+the next) are pinned: the body is shifted so that they stay where they were put down.
 
 ``lift`` is a plain function of the fits and the camera so that the refine stage can
 call it again with a better camera.
@@ -72,7 +77,7 @@ class Lifted:
     """(4, 4) the rigid motion applied to the given world after ``scale`` (re-levelled on
     the feet; identity otherwise): X_new = levelling (scale X_given)"""
     ground: str
-    """where the ground came from: "background", "feet", "assumed" or "none\""""
+    """where the ground came from: "background" (the camera stage's plane), "feet" or "none\""""
     notes: list[str] = field(default_factory=list)
 
 
@@ -168,7 +173,7 @@ def lift(fits: list, T_world_cam: np.ndarray, ground_known: bool, fps: float, pi
     body so that its planted feet stay put (``fps``: the frame rate, for foot speeds)."""
     moving = np.ptp(T_world_cam[:, :3, 3], axis=0).max() > 1e-9
     notes: list[str] = []
-    levelling, still_scale = np.eye(4), 1.0
+    levelling, still_scale, unresolved = np.eye(4), 1.0, False
     if ground_known:
         ground = "background"
     else:
@@ -177,7 +182,7 @@ def lift(fits: list, T_world_cam: np.ndarray, ground_known: bool, fps: float, pi
             if still_scale is None:
                 notes.append("a moving camera, no ground in view and no foot that stays put: the path's scale is "
                              "unresolved")  # fmt: skip
-                still_scale = 1.0
+                still_scale, unresolved = 1.0, True
             else:
                 notes.append(f"no ground in view: the path's scale from the actors' planted feet "
                              f"({still_scale:.3g} m per unit)")  # fmt: skip
@@ -204,7 +209,6 @@ def lift(fits: list, T_world_cam: np.ndarray, ground_known: bool, fps: float, pi
     # who votes on the scale: the actors whose feet are seen (failing that, anyone placed)
     have = [a for a in range(len(fits)) if np.isfinite(own[a])]
     voters = [a for a in have if fits[a].feet_seen.any()] or have
-    unresolved = moving and not ground_known and "unresolved" in " ".join(notes)
     if ground == "background" and voters:
         scale = float(np.exp(np.median(np.log(1.0 / own[voters]))))
         metric = True
@@ -254,7 +258,8 @@ second is planted (a walking foot swings at about 1.5 body heights per second)""
 MIN_CONTACT_FRAMES = 3
 MAX_PIN_M = 0.3
 """the most a body is shifted to keep a planted foot still"""
-STATURE_M = 1.70
+BODY_HEIGHT_M = 1.70
+"""the fitted bodies' standing height (``fit.FitConfig.stature_m``), for angular sizes"""
 
 
 def _planted(feet_cam: np.ndarray, feet: np.ndarray, T_world_cam: np.ndarray, seen: np.ndarray, size: float,
@@ -271,7 +276,7 @@ def _planted(feet_cam: np.ndarray, feet: np.ndarray, T_world_cam: np.ndarray, se
     stayed = np.einsum("tji,tfj->tfi", R[1:], feet[:-1] - C[1:, None])  # where it was, seen from the next camera
     stayed /= np.linalg.norm(stayed, axis=-1, keepdims=True)
     angle = np.arccos(np.clip((stayed * seen_dir[1:]).sum(-1), -1, 1))  # (T-1, 2) radians
-    body = STATURE_M * size / np.linalg.norm(feet_cam[1:], axis=-1)  # the body's angular height
+    body = BODY_HEIGHT_M * size / np.linalg.norm(feet_cam[1:], axis=-1)  # the body's angular height
     speed = angle / body * fps
     speed = np.concatenate([speed[:1], np.maximum(speed[1:], speed[:-1]), speed[-1:]])  # both steps of a frame
     both = seen & np.concatenate([seen[:1], seen[1:] & seen[:-1]])
