@@ -53,3 +53,34 @@ def test_a_track_without_a_visible_torso_is_refused(walker):
     conf[:, [11, 12]] = 0  # shoulders never seen
     with pytest.raises(InputError, match="shoulders and hips"):
         fit_track(obs.kpts2d_px, conf, walker.lens.K())
+
+
+def test_the_outline_phase_brings_the_body_onto_its_mask(walker):
+    """Keypoints a few pixels off leave the body off its outline; the masks pull it back."""
+    import roma
+    import torch
+
+    from reshoot.bodymodel import model_id, pose_body
+    from reshoot.frames import quat_xyzw_to_wxyz
+    from reshoot.render.raster import Mesh, Rasterizer
+    from reshoot.stages.bodies.fit import FitConfig, Silhouettes
+
+    obs, K = walker.actors[0].observations, walker.lens.K()
+    noisy = obs.kpts2d_px + np.random.default_rng(0).normal(0.0, 4.0, obs.kpts2d_px.shape)
+    masks = Silhouettes.from_labels(walker.masks.labels, 1, K, 160)
+
+    def iou(fit) -> float:
+        quats = quat_xyzw_to_wxyz(roma.rotvec_to_unitquat(torch.from_numpy(fit.bone_rotvec))).numpy()
+        posed = pose_body(model_id("fit"), fit.phenotype, quats, fit.T_cam_root)
+        h, w = masks.target.shape[1:]
+        with Rasterizer(w, h) as raster:
+            drawn = np.stack([raster.render([Mesh(v, posed.faces, label=1)], np.eye(4), k).labels > 0
+                              for v, k in zip(posed.vertices_world, masks.K)])  # fmt: skip
+        truth = masks.target > 0.5
+        return float((drawn & truth).sum() / (drawn | truth).sum())
+
+    plain = fit_track(noisy, obs.kpts_conf, K, obs.kpts3d_m)
+    outlined = fit_track(noisy, obs.kpts_conf, K, obs.kpts3d_m, FitConfig(outline_weight=50.0), silhouettes=masks)
+    # measured 0.58 -> 0.63 here at 160 px across (the standard suite's arc, perceived
+    # inputs, full resolution: person IoU 0.75 -> 0.80)
+    assert iou(outlined) > iou(plain) + 0.03

@@ -65,7 +65,46 @@ class FitConfig:
     from a short one near, so every body is fitted at the adults' mean (men 1.77, women
     1.64) and the world lift (``world.lift``) settles each actor's size from the ground"""
     stature_weight: float = 1e3
+    outline_iterations: int = 40
+    """with ``Silhouettes``: a last phase with the outline fitted too. On the standard
+    suite's arc (perceived inputs, 240 px across) weight 50 took the person IoU from 0.75
+    to 0.80 and the 2D joint error from 8.1 to 6.7 px at 720p, PA-MPJPE 46.5 -> 48.1 mm;
+    weight 200: IoU 0.82, 5.9 px, but PA-MPJPE 54.9 mm (the outline bends the limbs in
+    depth). It costs about 0.3 s per frame (the soft rasteriser): the refine stage's."""
+    outline_weight: float = 50.0
+    outline_sigma: float = 1.0
+    """edge blur of the soft silhouette, px^2 at the working size"""
     threads: int = 1
+
+
+@dataclass
+class Silhouettes:
+    """An actor's instance masks, for fitting the body's outline too (``fit_track``)."""
+
+    target: np.ndarray
+    """(T, h, w) the actor's share of each pixel at the working size, in [0, 1]"""
+    known: np.ndarray
+    """(T, h, w) bool: pixels that say something about this actor (not another actor's:
+    they may hide this one)"""
+    K: np.ndarray
+    """(T, 3, 3) intrinsics at the working size"""
+
+    @classmethod
+    def from_labels(cls, labels: np.ndarray, label: int, K: np.ndarray, width: int) -> Silhouettes:
+        """From instance label images (T, H, W) (``label``: this actor's), area-averaged
+        down to ``width`` pixels across."""
+        import cv2
+
+        T, H, W = labels.shape
+        height = max(1, round(H * width / W))
+        mine = np.stack([cv2.resize((f == label).astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)
+                         for f in labels])  # fmt: skip
+        others = np.stack([cv2.resize(((f > 0) & (f != label)).astype(np.float32), (width, height),
+                                      interpolation=cv2.INTER_AREA) for f in labels])  # fmt: skip
+        K = K.copy()
+        K[:, 0] *= width / W
+        K[:, 1] *= height / H
+        return cls(target=mine, known=others < 0.5, K=K)
 
 
 @dataclass
@@ -124,10 +163,11 @@ SEGMENTS = ((11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24, 26)
 
 
 def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np.ndarray | None = None,
-              cfg: FitConfig | None = None) -> TrackFit:  # fmt: skip
+              cfg: FitConfig | None = None, silhouettes: Silhouettes | None = None) -> TrackFit:  # fmt: skip
     """Fit anny to one actor's keypoints ``kpts_px`` (T, 33, 2) with confidence ``conf``
     (T, 33) seen through intrinsics ``K`` (T, 3, 3); ``kpts3d_m`` (T, 33, 3), the
-    detector's 3D guess (camera axes), guides the limbs' directions in depth."""
+    detector's 3D guess (camera axes), guides the limbs' directions in depth;
+    ``silhouettes``, the actor's masks, make a last phase fit the body's outline too."""
     import roma
     import torch
 
@@ -219,24 +259,46 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         loss = keypoint_loss(lm, w * torso) + cfg.direction_weight * direction_loss(lm)
         loss.backward()
         opt.step()
-    # 2. everything
-    opt = torch.optim.Adam([root_rot, root_t, bones, pheno_logit], lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.iterations, eta_min=cfg.lr * 0.05)
-    for _ in range(cfg.iterations):
-        opt.zero_grad()
-        verts, heads, pheno = forward()
+    def pose_loss(verts: torch.Tensor, heads: torch.Tensor) -> torch.Tensor:
+        """Keypoints, limb directions, pose prior and smoothness."""
         lm = kmap(verts, heads)
         loss = keypoint_loss(lm, w) + cfg.direction_weight * direction_loss(lm)
         loss = loss + cfg.pose_weight * (bones**2).sum(-1).mean() * B
         if T > 2:
             acc = heads[2:] - 2 * heads[1:-1] + heads[:-2]
             loss = loss + cfg.smooth_weight * (acc**2).sum(-1).mean()
-        loss = loss + cfg.build_weight * ((pheno - start) ** 2).sum()
+        return loss
+
+    # 2. everything
+    opt = torch.optim.Adam([root_rot, root_t, bones, pheno_logit], lr=cfg.lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.iterations, eta_min=cfg.lr * 0.05)
+    for _ in range(cfg.iterations):
+        opt.zero_grad()
+        verts, heads, pheno = forward()
+        loss = pose_loss(verts, heads) + cfg.build_weight * ((pheno - start) ** 2).sum()
         z = rest_vertices(pheno)[:, 2]
         loss = loss + cfg.stature_weight * (z.max() - z.min() - cfg.stature_m) ** 2
         loss.backward()
         opt.step()
         sched.step()
+    if silhouettes is not None and cfg.outline_iterations > 0:
+        # 3. the outline too: the soft silhouette against the mask, where it says something
+        from reshoot.render.soft import SoftRaster, soft_silhouette
+
+        target = torch.tensor(silhouettes.target, **f32)
+        known = torch.tensor(silhouettes.known, **f32)
+        raster = SoftRaster(target.shape[2], target.shape[1], sigma=cfg.outline_sigma)
+        K_work = torch.tensor(silhouettes.K, **f32)
+        faces = model.get_triangular_faces().long()
+        opt = torch.optim.Adam([root_rot, root_t, bones], lr=cfg.lr * 0.1)
+        for _ in range(cfg.outline_iterations):
+            opt.zero_grad()
+            verts, heads, _ = forward()
+            loss = pose_loss(verts, heads)
+            outline = soft_silhouette(raster, verts, faces, K_work)
+            loss = loss + cfg.outline_weight * (known * (outline - target) ** 2).sum() / known.sum().clamp(min=1.0)
+            loss.backward()
+            opt.step()
     with torch.no_grad():
         verts, heads, pheno = forward()
         lm = kmap(verts, heads)
