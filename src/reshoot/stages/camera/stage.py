@@ -178,12 +178,15 @@ def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = Non
 
 def plot_path(shot: Shot, out_path: str | Path) -> None:
     """Top (X-Y) and side (Y-Z) views of the camera path with the view direction every few
-    frames, and the camera's pan, tilt and roll over the shot (what a still or panning
-    camera does), to ``out_path`` (PNG)."""
+    frames (and, once the bodies stage has run, each person's path: the pelvis, in their
+    track colour), and the camera's pan, tilt and roll over the shot (what a still or
+    panning camera does), to ``out_path`` (PNG)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from reshoot.render.overlay import PALETTE
 
     T_wc = shot.camera.T_world_cam
     C = T_wc[:, :3, 3]
@@ -202,6 +205,11 @@ def plot_path(shot: Shot, out_path: str | Path) -> None:
         if shot.camera.registered is not None and not shot.camera.registered.all():
             bad = ~shot.camera.registered
             ax.scatter(C[bad, i], C[bad, j], marker="x", color="tab:orange", label="bridged")
+        for k, actor in enumerate(shot.actors):
+            if actor.joints_world is not None and actor.present.any():
+                root = actor.joints_world[actor.present, 0]
+                ax.plot(root[:, i], root[:, j], "-", lw=1.2, color=PALETTE[k % len(PALETTE)] / 255.0,
+                        label=f"person {actor.track_id}")  # fmt: skip
         ax.set_title(name)
         ax.set_xlabel("XYZ"[i] + units)
         ax.set_ylabel("XYZ"[j])
