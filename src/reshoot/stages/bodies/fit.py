@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 PHENOTYPE_KEYS = ("gender", "age", "muscle", "weight", "height")
 PHENOTYPE_START = {"gender": 0.5, "age": 0.7, "muscle": 0.5, "weight": 0.5, "height": 0.38}
+"""an average adult: height 0.38 makes it 1.70 m tall (``FitConfig.stature_m``)"""
 FOOT_LANDMARKS = (27, 28, 29, 30, 31, 32)
 """mediapipe's ankles, heels and toes"""
 SOLE_BAND_M = 0.02

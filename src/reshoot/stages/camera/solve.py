@@ -288,6 +288,19 @@ def _choose(tracks: PointTracks, keys: list[int], principal: np.ndarray, width: 
     return rot if rot.reprojection_px <= max(1.25 * gen.reprojection_px, gen.reprojection_px + 0.1) else gen
 
 
+PLAUSIBLE_HFOV_DEG = (8.0, 120.0)
+"""horizontal fields of view of real lenses, long telephoto to wide fisheye-free: a solve
+outside them is degenerate (too little parallax), not a lens"""
+
+
+def _hfov_deg(focal_px: float, width: int) -> float:
+    return float(np.degrees(2.0 * np.arctan(width / 2.0 / focal_px)))
+
+
+def _plausible(focal_px: float, width: int) -> bool:
+    return bool(PLAUSIBLE_HFOV_DEG[0] <= _hfov_deg(focal_px, width) <= PLAUSIBLE_HFOV_DEG[1])
+
+
 def _assumed_focal(width: int) -> float:
     return width / 2.0 / np.tan(np.radians(ASSUMED_HFOV_DEG) / 2.0)
 
@@ -428,6 +441,12 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
             f0 = float(bp.focal[0])
             bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
             bp = adjust(bp, "shared")
+        if not _plausible(float(bp.focal[0]), width):  # a degenerate solve (too little parallax), not a lens
+            notes.append(f"focal length assumed ({ASSUMED_HFOV_DEG:g} degree horizontal view): the motion gave "
+                         f"{_hfov_deg(float(bp.focal[0]), width):.0f} degrees, outside any lens's "
+                         f"{PLAUSIBLE_HFOV_DEG[0]:g}-{PLAUSIBLE_HFOV_DEG[1]:g}")  # fmt: skip
+            focal_source, f0 = "assumed", _assumed_focal(width)
+            bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
     observed = bp
     bp = _prune(bp, max(3 * cfg.inlier_px, 3 * float(np.median(residuals_px(bp)))))
     bp = adjust(bp, "shared" if focal_source == "estimated" else "fixed")
@@ -437,7 +456,8 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
         zbp = adjust(bp, "per-camera", focal_smoothness=20.0)
         zoom_err = float(np.median(residuals_px(zbp)))
         spread = float(zbp.focal.max() / zbp.focal.min() - 1.0)
-        if cfg.zoom == "per-frame" or (zoom_err < 0.8 * shared_err and spread > MIN_ZOOM):
+        lens_like = _plausible(float(zbp.focal.min()), width) and _plausible(float(zbp.focal.max()), width)
+        if lens_like and (cfg.zoom == "per-frame" or (zoom_err < 0.8 * shared_err and spread > MIN_ZOOM)):
             bp, zooms = zbp, True
             notes.append(f"zoom: focal {zbp.focal.min():.0f}-{zbp.focal.max():.0f} px "
                          f"(reprojection {shared_err:.2f} -> {zoom_err:.2f} px)")
