@@ -5,6 +5,10 @@ Each actor is fitted over the span of frames it is seen in (first to last frame 
 torso detected); frames inside the span without keypoints are bridged by the fit's
 smoothness, frames outside it hold the nearest pose; both are marked in
 ``BodyParams.observed``. An actor whose torso is never seen gets no body (a note says so).
+
+Two halves: :func:`camera_space_bodies` (S_c, the fits) and :func:`place_in_world`
+(S_w = f_H(S_c, C): the fits carried into the world of a camera path, which the refine
+stage calls again with its better camera).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from reshoot.shot import BodyParams, Shot
-from reshoot.stages.bodies.fit import FitConfig
+from reshoot.stages.bodies.fit import FitConfig, TrackFit
 
 log = logging.getLogger(__name__)
 
@@ -54,31 +58,35 @@ def _pad(x: np.ndarray, span: slice, T: int) -> np.ndarray:
     return np.concatenate([np.repeat(x[:1], span.start, 0), x, np.repeat(x[-1:], T - span.stop, 0)])
 
 
-def bodies(shot: Shot, cfg: BodiesConfig | None = None) -> Shot:
-    """Fit a body to every actor of ``shot`` (which has observations, camera and lens) and
-    put them in the world; the camera path becomes metric when the ground allows."""
-    import roma
-    import torch
+@dataclass
+class CameraSpaceBodies:
+    """S_c: every fitted actor relative to the camera, over the whole shot."""
 
-    from reshoot.bodymodel import height_for_stature, load_anny, model_id
+    actors: list[int]
+    """indices into ``shot.actors`` of the fitted ones"""
+    fits: list[TrackFit]
+    """per fitted actor, padded to the shot (frames outside its span held, not observed)"""
+    spans: list[slice]
+    """per fitted actor, the frames from its first to its last seen torso"""
+    report: dict[str, dict]
+    """per track id (every actor): frames seen, bridged, held, feet, keypoint error, notes"""
+
+
+def camera_space_bodies(shot: Shot, cfg: FitConfig | None = None) -> CameraSpaceBodies:
+    """S_c: fit every actor of ``shot`` (observations and lens needed) over the span of
+    frames it is seen in."""
     from reshoot.errors import InputError
-    from reshoot.frames import quat_xyzw_to_wxyz
     from reshoot.stages.bodies.fit import fit_track
-    from reshoot.stages.bodies.world import lift
 
-    cfg = cfg or BodiesConfig()
-    t0 = time.perf_counter()
-    if shot.camera is None or shot.lens is None:
-        raise InputError("the bodies stage needs the camera path and lens: run camera_init first")
-    T = shot.num_frames
-    T_cam_init = camera_init_path(shot)
-    K = shot.lens.K()
-    fits, spans, fitted, report = [], [], [], {}
+    cfg = cfg or FitConfig()
+    if shot.lens is None:
+        raise InputError("the bodies need the lens: run camera_init first")
+    T, K = shot.num_frames, shot.lens.K()
+    out = CameraSpaceBodies([], [], [], {})
     for k, actor in enumerate(shot.actors):
-        actor.body, actor.joint_names, actor.joints_world = None, None, None  # a re-run starts afresh
         obs = actor.observations
         entry: dict = {"notes": []}
-        report[str(actor.track_id)] = entry
+        out.report[str(actor.track_id)] = entry
         seen = obs is not None and (obs.kpts_conf[:, list(TORSO)] >= MIN_TORSO_CONF).all(1)
         if obs is None or not np.any(seen):
             entry["notes"].append("torso never seen: no body")
@@ -86,11 +94,11 @@ def bodies(shot: Shot, cfg: BodiesConfig | None = None) -> Shot:
         span = _span(seen)
         kpts3d = obs.kpts3d_m[span] if obs.kpts3d_m is not None else None
         try:
-            fit = fit_track(obs.kpts2d_px[span], obs.kpts_conf[span], K[span], kpts3d, cfg.fit)
+            fit = fit_track(obs.kpts2d_px[span], obs.kpts_conf[span], K[span], kpts3d, cfg)
         except InputError as exc:
             entry["notes"].append(f"no body: {exc}")
             continue
-        legs = (obs.kpts_conf[span][:, list(LEGS)] >= cfg.fit.min_conf).any(1)
+        legs = (obs.kpts_conf[span][:, list(LEGS)] >= cfg.min_conf).any(1)
         if legs.mean() < 0.5:
             entry["notes"].append(f"legs seen in {legs.mean():.0%} of the frames: the rest are guessed standing")
         n_seen, n_span = int(fit.observed.sum()), span.stop - span.start
@@ -99,46 +107,76 @@ def bodies(shot: Shot, cfg: BodiesConfig | None = None) -> Shot:
         entry.update(frames_seen=n_seen, frames_bridged=n_span - n_seen, frames_held=T - n_span,
                      feet_seen=int(fit.feet_seen.sum()), reprojection_px=float(np.nanmedian(fit.reprojection_px)),
                      seconds=fit.seconds)  # fmt: skip
-        fits.append(fit)
-        spans.append(span)
-        fitted.append(k)
-    # the fits over their spans, padded to the shot, carried into the world
-    padded = [_padded_fit(f, s, T) for f, s in zip(fits, spans)]
-    ground_known = shot.meta.get("camera_init", {}).get("ground") is not None
-    lifted = lift(padded, T_cam_init, ground_known, shot.video.fps, cfg.pin_feet)
-    model = model_id("fit")
-    bone_names = list(load_anny("fit").bone_labels)
-    for a, (k, fit, span) in enumerate(zip(fitted, padded, spans)):  # fit: the padded one
+        out.actors.append(k)
+        out.fits.append(_padded_fit(fit, span, T))
+        out.spans.append(span)
+    return out
+
+
+def place_in_world(shot: Shot, bodies_c: CameraSpaceBodies, T_world_cam: np.ndarray, ground_known: bool,
+                   cfg: BodiesConfig | None = None) -> dict:  # fmt: skip
+    """S_w = f_H(S_c, C): carry ``bodies_c`` into the world of the camera path
+    ``T_world_cam`` (arbitrary units; its ground z = 0 when ``ground_known``) and write the
+    bodies, world joints and the (metric when it can be) camera into ``shot``. Returns
+    what goes into ``meta.bodies`` (without the timing). The refine stage calls it again
+    with a better camera."""
+    import roma
+    import torch
+
+    from reshoot.bodymodel import height_for_stature, load_anny, model_id
+    from reshoot.frames import quat_xyzw_to_wxyz
+    from reshoot.stages.bodies.world import lift
+
+    cfg = cfg or BodiesConfig()
+    T = shot.num_frames
+    for actor in shot.actors:  # the old bodies stood in another camera's world
+        actor.body, actor.joint_names, actor.joints_world = None, None, None
+    lifted = lift(bodies_c.fits, T_world_cam, ground_known, shot.video.fps, cfg.pin_feet)
+    model, bone_names = model_id("fit"), list(load_anny("fit").bone_labels)
+    for a, (k, fit, span) in enumerate(zip(bodies_c.actors, bodies_c.fits, bodies_c.spans)):
         actor = shot.actors[k]
-        entry = report[str(actor.track_id)]
         pheno = dict(fit.phenotype)
         target = cfg.fit.stature_m * lifted.size[a]
         pheno["height"] = height_for_stature(pheno, target, "fit")
         quats = roma.rotvec_to_unitquat(torch.from_numpy(fit.bone_rotvec))
         observed = np.zeros(T, bool)
-        observed[span] = fits[a].observed
+        observed[span] = fit.observed[span]
         actor.body = BodyParams(model=model, phenotype=pheno, bone_names=bone_names,
                                 bone_quats_wxyz=quat_xyzw_to_wxyz(quats).numpy(), T_world_root=lifted.T_world_root[a],
                                 observed=observed)  # fmt: skip
         actor.joint_names = bone_names
         actor.joints_world = lifted.joints_world[a]
-        entry.update(size=lifted.size[a], stature_m=target)
+        bodies_c.report[str(actor.track_id)].update(size=lifted.size[a], stature_m=target)
     shot.camera.T_world_cam = lifted.T_world_cam
     shot.camera.metric = lifted.metric
-    seconds = time.perf_counter() - t0
-    shot.meta["bodies"] = {
-        "scale": lifted.scale, "levelling": lifted.levelling.tolist(), "ground": lifted.ground, "metric": lifted.metric,
-        "notes": lifted.notes, "actors": report, "seconds": seconds,
-    }  # fmt: skip
-    shot.record("bodies", asdict(cfg), wrote=["actors.body", "actors.joints_world", "camera"], seconds=seconds)
     for note in lifted.notes:
         log.info("bodies: %s", note)
-    log.info("bodies: %d of %d actors, scale %.3f m/unit (ground: %s), %.1f s", len(fits), len(shot.actors),
-             lifted.scale, lifted.ground, seconds)  # fmt: skip
+    return {"scale": lifted.scale, "levelling": lifted.levelling.tolist(), "ground": lifted.ground,
+            "metric": lifted.metric, "notes": lifted.notes, "actors": bodies_c.report}  # fmt: skip
+
+
+def bodies(shot: Shot, cfg: BodiesConfig | None = None) -> Shot:
+    """Fit a body to every actor of ``shot`` (which has observations, camera and lens) and
+    put them in the world; the camera path becomes metric when the ground allows."""
+    from reshoot.errors import InputError
+
+    cfg = cfg or BodiesConfig()
+    t0 = time.perf_counter()
+    if shot.camera is None or shot.lens is None:
+        raise InputError("the bodies stage needs the camera path and lens: run camera_init first")
+    T_cam_init = camera_init_path(shot)
+    bodies_c = camera_space_bodies(shot, cfg.fit)
+    ground_known = shot.meta.get("camera_init", {}).get("ground") is not None
+    meta = place_in_world(shot, bodies_c, T_cam_init, ground_known, cfg)
+    seconds = time.perf_counter() - t0
+    shot.meta["bodies"] = {**meta, "seconds": seconds}
+    shot.record("bodies", asdict(cfg), wrote=["actors.body", "actors.joints_world", "camera"], seconds=seconds)
+    log.info("bodies: %d of %d actors, scale %.3f m/unit (ground: %s), %.1f s", len(bodies_c.fits), len(shot.actors),
+             meta["scale"], meta["ground"], seconds)  # fmt: skip
     return shot
 
 
-def _padded_fit(fit, span: slice, T: int):
+def _padded_fit(fit: TrackFit, span: slice, T: int) -> TrackFit:
     """A ``TrackFit`` over ``span`` extended to the whole shot (held at the ends; those
     frames count as neither observed nor showing the feet)."""
     from dataclasses import replace
