@@ -179,3 +179,26 @@ def test_a_focal_length_in_the_metadata_is_used(tmp_path_factory, tmp_path):
     est = camera_init(Shot(video=folder.video, masks=gt.masks), folder)
     assert est.meta["camera_init"]["focal_source"] == "metadata"
     assert est.lens.fx[0] == pytest.approx(f_px, rel=0.02)  # up to the millimetre rounding
+
+
+def test_a_focal_length_no_lens_has_is_refused(tmp_path_factory, monkeypatch):
+    """A general solve whose focal length comes out outside a lens's field of view (a
+    degenerate solve: on one benchmark run a nearly still dolly zoom gave 145 degrees) is
+    redone with the assumed focal length, and says so."""
+    from dataclasses import replace
+
+    import reshoot.stages.camera.solve as solve_module
+
+    gt, footage = _shot(tmp_path_factory, "arc")
+    real_adjust = solve_module.adjust
+
+    def degenerate(bp, focal_mode="fixed", **kwargs):  # the shared focal runs away to a 160-degree view
+        out = real_adjust(bp, focal_mode, **kwargs)
+        return replace(out, focal=out.focal * 0.1) if focal_mode == "shared" else out
+
+    monkeypatch.setattr(solve_module, "adjust", degenerate)
+    est = _solved(gt, footage)
+    meta = est.meta["camera_init"]
+    assert meta["model"] == "general" and meta["focal_source"] == "assumed"
+    assert any("outside any lens" in n for n in meta["notes"])
+    assert est.lens.fx[0] == pytest.approx(640 / 2 / np.tan(np.radians(55 / 2)))
