@@ -81,6 +81,6 @@ def test_the_outline_phase_brings_the_body_onto_its_mask(walker):
 
     plain = fit_track(noisy, obs.kpts_conf, K, obs.kpts3d_m)
     outlined = fit_track(noisy, obs.kpts_conf, K, obs.kpts3d_m, FitConfig(outline_weight=50.0), silhouettes=masks)
-    # measured 0.58 -> 0.63 here at 160 px across (the standard suite's arc, perceived
-    # inputs, full resolution: person IoU 0.75 -> 0.80)
-    assert iou(outlined) > iou(plain) + 0.03
+    # measured 0.58 -> 0.70 here at 160 px across (the standard suite's arc, perceived
+    # inputs, full resolution: person IoU 0.75 -> 0.83)
+    assert iou(outlined) > iou(plain) + 0.05

@@ -68,12 +68,15 @@ class FitConfig:
     stature_weight: float = 1e3
     outline_iterations: int = 40
     """with ``Silhouettes``: a last phase with the outline fitted too. On the standard
-    suite's arc (perceived inputs, 240 px across) weight 50 took the person IoU from 0.75
-    to 0.80 and the 2D joint error from 8.1 to 6.7 px at 720p, PA-MPJPE 46.5 -> 48.1 mm;
-    weight 200: IoU 0.82, 5.9 px, but PA-MPJPE 54.9 mm (the outline bends the limbs in
-    depth). It costs about 0.3 s per frame (the soft rasteriser): the refine stage's."""
+    suite's arc and track (one person, perceived inputs, 240 px across, weight 50, sigma
+    0.25 px^2) the person IoU went 0.75 -> 0.83 and 0.77 -> 0.83, the 2D joint error 8.1
+    -> 6.1 and 6.7 -> 5.4 px at 720p, PA-MPJPE 46.5 -> 46.7 and 40.5 -> 39.7 mm. Blurrier
+    edges fit worse (sigma 1: IoU 0.80 on the arc, PA-MPJPE 48.1; 0.1: 0.82); a heavier
+    weight bends the limbs in depth (200 at sigma 1: IoU 0.82, PA-MPJPE 54.9). It costs
+    about 0.13 s per frame (the soft rasteriser): the refine stage's, not the bodies
+    stage's."""
     outline_weight: float = 50.0
-    outline_sigma: float = 1.0
+    outline_sigma: float = 0.25
     """edge blur of the soft silhouette, px^2 at the working size"""
     threads: int = 1
 
