@@ -83,5 +83,17 @@ def test_the_nearer_actor_covers_the_farther_one():
 
 
 @pytest.mark.parametrize("sigma", [0.5, 2.0])
-def test_more_blur_reaches_farther(sigma):
-    assert SoftRaster(8, 8, sigma=sigma).reach == pytest.approx(np.sqrt(sigma * np.log(1e4 - 1)))
+def test_a_triangle_is_left_out_only_where_it_covers_less_than_the_cull(sigma):
+    """The fast rasteriser draws a triangle up to ``reach`` around it and nothing beyond;
+    beyond, the reference has it below ``cull_below``; more blur reaches farther."""
+    tri = torch.tensor([[[-0.5, -0.5, 2.0], [0.5, -0.5, 2.0], [0.0, 0.5, 2.0]]], dtype=torch.float64)
+    faces = torch.tensor([[0, 1, 2]])
+    K = torch.tensor([[[8.0, 0, 16.0], [0, 8.0, 16.0], [0, 0, 1]]], dtype=torch.float64)
+    raster = SoftRaster(32, 32, sigma=sigma)
+    fast = soft_silhouette(raster, tri, faces, K)[0]
+    slow = soft_silhouette_reference(raster, tri, faces, K)[0]
+    left_out = (fast == 0) & (slow > 0)
+    assert left_out.any() and slow[left_out].max() < raster.cull_below
+    drawn = fast > 0
+    assert torch.allclose(fast[drawn], slow[drawn], atol=1e-12)
+    assert raster.reach > SoftRaster(32, 32, sigma=sigma / 4).reach

@@ -99,7 +99,7 @@ class Silhouettes:
         down to ``width`` pixels across."""
         import cv2
 
-        T, H, W = labels.shape
+        H, W = labels.shape[1:]
         height = max(1, round(H * width / W))
         mine = np.stack([cv2.resize((f == label).astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)
                          for f in labels])  # fmt: skip
@@ -205,23 +205,23 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
     pheno_logit = torch.logit(start).clone().requires_grad_()
     rest = torch.eye(4, **f32).repeat(1, B, 1, 1)
 
+    def shape(pheno: torch.Tensor) -> dict[str, torch.Tensor]:
+        """anny's phenotype arguments for one body (anny shapes it once for all frames)"""
+        return {k: pheno[i : i + 1] for i, k in enumerate(PHENOTYPE_KEYS)} | {"proportions": torch.full((1,), 0.5, **f32)}
+
+    def at_rest(pheno: torch.Tensor) -> dict[str, torch.Tensor]:
+        """anny's output for the body standing in the rest pose (its frame: Z up, its left +X)"""
+        return model(pose_parameters=rest, phenotype_kwargs=shape(pheno))
+
     def forward() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         pheno = torch.sigmoid(pheno_logit)
-        kwargs = {k: pheno[i : i + 1] for i, k in enumerate(PHENOTYPE_KEYS)}  # one body: anny shapes it once
-        kwargs["proportions"] = torch.full((1,), 0.5, **f32)
         rot = torch.cat([roma.rotvec_to_rotmat(root_rot)[:, None], roma.rotvec_to_rotmat(bones)], 1)
         trans = torch.cat([root_t[:, None], torch.zeros(T, B - 1, 3, **f32)], 1)  # bones turn about their heads
         bottom = torch.tensor([0.0, 0.0, 0.0, 1.0], **f32).expand(T, B, 1, 4)
         pose = torch.cat([torch.cat([rot, trans[..., None]], -1), bottom], -2)
-        out = model(pose_parameters=pose, phenotype_kwargs=kwargs)
+        out = model(pose_parameters=pose, phenotype_kwargs=shape(pheno))
         heads = out["bone_poses"][:, :, :3, 3]
         return out["vertices"], heads, pheno
-
-    def rest_vertices(pheno: torch.Tensor) -> torch.Tensor:
-        """(V, 3) the body standing in the rest pose (anny's frame: Z up, its left +X)"""
-        kwargs = {k: pheno[i : i + 1] for i, k in enumerate(PHENOTYPE_KEYS)}
-        kwargs["proportions"] = torch.full((1,), 0.5, **f32)
-        return model(pose_parameters=rest, phenotype_kwargs=kwargs)["vertices"][0]
 
     def project(lm: torch.Tensor) -> torch.Tensor:
         z = lm[..., 2].clamp(min=0.05)
@@ -250,9 +250,8 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
     # 1. place the root on the torso: the body still in its rest pose, which anny moves
     # rigidly with the root (posed = root pose x rest body), so it is shaped only once
     with torch.no_grad():
-        kwargs = {k: start[i : i + 1] for i, k in enumerate(PHENOTYPE_KEYS)} | {"proportions": torch.full((1,), 0.5, **f32)}
-        at_rest = model(pose_parameters=rest, phenotype_kwargs=kwargs)
-        rest_verts, rest_heads = at_rest["vertices"][0], at_rest["bone_poses"][0, :, :3, 3]
+        standing = at_rest(start)
+        rest_verts, rest_heads = standing["vertices"][0], standing["bone_poses"][0, :, :3, 3]
     opt = torch.optim.Adam([root_rot, root_t], lr=cfg.lr)
     for _ in range(cfg.place_iterations):
         opt.zero_grad()
@@ -263,6 +262,7 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         loss = keypoint_loss(lm, w * torso) + cfg.direction_weight * direction_loss(lm)
         loss.backward()
         opt.step()
+
     def pose_loss(verts: torch.Tensor, heads: torch.Tensor) -> torch.Tensor:
         """Keypoints, limb directions, pose prior and smoothness."""
         lm = kmap(verts, heads)
@@ -280,7 +280,7 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         opt.zero_grad()
         verts, heads, pheno = forward()
         loss = pose_loss(verts, heads) + cfg.build_weight * ((pheno - start) ** 2).sum()
-        z = rest_vertices(pheno)[:, 2]
+        z = at_rest(pheno)["vertices"][0, :, 2]
         loss = loss + cfg.stature_weight * (z.max() - z.min() - cfg.stature_m) ** 2
         loss.backward()
         opt.step()
@@ -307,7 +307,7 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         verts, heads, pheno = forward()
         lm = kmap(verts, heads)
         err = torch.linalg.norm(project(lm) - obs, dim=-1).numpy()
-        standing = rest_vertices(pheno)
+        standing = at_rest(pheno)["vertices"][0]
         soles = torch.nonzero(standing[:, 2] < standing[:, 2].min() + SOLE_BAND_M)[:, 0]
     reproj = np.array([np.median(e[c > 0]) if (c > 0).any() else np.nan for e, c in zip(err, conf)])
     T_cam_root = np.repeat(np.eye(4)[None], T, 0)

@@ -65,9 +65,8 @@ class CameraSpaceBodies:
     actors: list[int]
     """indices into ``shot.actors`` of the fitted ones"""
     fits: list[TrackFit]
-    """per fitted actor, padded to the shot (frames outside its span held, not observed)"""
-    spans: list[slice]
-    """per fitted actor, the frames from its first to its last seen torso"""
+    """per fitted actor, padded to the shot: the frames outside its span (first to last
+    seen torso) held, not observed"""
     report: dict[str, dict]
     """per track id (every actor): frames seen, bridged, held, feet, keypoint error, notes"""
 
@@ -82,7 +81,7 @@ def camera_space_bodies(shot: Shot, cfg: FitConfig | None = None) -> CameraSpace
     if shot.lens is None:
         raise InputError("the bodies need the lens: run camera_init first")
     T, K = shot.num_frames, shot.lens.K()
-    out = CameraSpaceBodies([], [], [], {})
+    out = CameraSpaceBodies([], [], {})
     for k, actor in enumerate(shot.actors):
         obs = actor.observations
         entry: dict = {"notes": []}
@@ -109,7 +108,6 @@ def camera_space_bodies(shot: Shot, cfg: FitConfig | None = None) -> CameraSpace
                      seconds=fit.seconds)  # fmt: skip
         out.actors.append(k)
         out.fits.append(_padded_fit(fit, span, T))
-        out.spans.append(span)
     return out
 
 
@@ -128,22 +126,19 @@ def place_in_world(shot: Shot, bodies_c: CameraSpaceBodies, T_world_cam: np.ndar
     from reshoot.stages.bodies.world import lift
 
     cfg = cfg or BodiesConfig()
-    T = shot.num_frames
     for actor in shot.actors:  # the old bodies stood in another camera's world
         actor.body, actor.joint_names, actor.joints_world = None, None, None
     lifted = lift(bodies_c.fits, T_world_cam, ground_known, shot.video.fps, cfg.pin_feet)
     model, bone_names = model_id("fit"), list(load_anny("fit").bone_labels)
-    for a, (k, fit, span) in enumerate(zip(bodies_c.actors, bodies_c.fits, bodies_c.spans)):
+    for a, (k, fit) in enumerate(zip(bodies_c.actors, bodies_c.fits)):
         actor = shot.actors[k]
         pheno = dict(fit.phenotype)
         target = cfg.fit.stature_m * lifted.size[a]
         pheno["height"] = height_for_stature(pheno, target, "fit")
         quats = roma.rotvec_to_unitquat(torch.from_numpy(fit.bone_rotvec))
-        observed = np.zeros(T, bool)
-        observed[span] = fit.observed[span]
         actor.body = BodyParams(model=model, phenotype=pheno, bone_names=bone_names,
                                 bone_quats_wxyz=quat_xyzw_to_wxyz(quats).numpy(), T_world_root=lifted.T_world_root[a],
-                                observed=observed)  # fmt: skip
+                                observed=fit.observed)  # fmt: skip
         actor.joint_names = bone_names
         actor.joints_world = lifted.joints_world[a]
         bodies_c.report[str(actor.track_id)].update(size=lifted.size[a], stature_m=target)

@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.ndimage import gaussian_filter1d, median_filter
 
+from reshoot.stages.bodies.fit import FitConfig
+
 log = logging.getLogger(__name__)
 
 DISAGREE = 1.12
@@ -86,6 +88,11 @@ def _lowest_sole(fit, R: np.ndarray) -> np.ndarray:
     (fitted metres)."""
     soles = np.einsum("tij,tkj->tki", R, fit.soles_cam)
     return soles[np.arange(len(R)), np.argmin(soles[..., 2], 1)]
+
+
+def _feet(soles: np.ndarray, left: np.ndarray) -> np.ndarray:
+    """(T, 2, 3) the centres of the left and right soles, from sole vertices (T, S, 3)."""
+    return np.stack([soles[:, left].mean(1), soles[:, ~left].mean(1)], 1)
 
 
 def _frame_scale(ratio: np.ndarray, ok: np.ndarray, own: float) -> np.ndarray:
@@ -142,8 +149,7 @@ def _scale_from_still_feet(fits: list, T_world_cam: np.ndarray) -> float | None:
     R, C = T_world_cam[:, :3, :3], T_world_cam[:, :3, 3]
     dC, dX = [], []
     for fit in fits:
-        soles = np.einsum("tij,tkj->tki", R, fit.soles_cam)
-        feet = np.stack([soles[:, fit.sole_left].mean(1), soles[:, ~fit.sole_left].mean(1)], 1)  # (T, 2, 3)
+        feet = _feet(np.einsum("tij,tkj->tki", R, fit.soles_cam), fit.sole_left)
         ok = fit.feet_seen[1:] & fit.feet_seen[:-1]
         dC.append(np.diff(C, axis=0)[ok])
         dX.append(np.diff(feet, axis=0)[ok])
@@ -238,7 +244,7 @@ def lift(fits: list, T_world_cam: np.ndarray, ground_known: bool, fps: float, pi
         T_world_root[:, :3, 3] = to_world(fit.T_cam_root[:, None, :3, 3])[:, 0]
         joints_world = to_world(fit.joints_cam)
         if pin_feet and ground != "none":
-            feet_cam = np.stack([fit.soles_cam[:, fit.sole_left].mean(1), fit.soles_cam[:, ~fit.sole_left].mean(1)], 1)
+            feet_cam = _feet(fit.soles_cam, fit.sole_left)
             feet = to_world(feet_cam)
             planted = _planted(feet_cam, feet, T_metric, fit.feet_seen, size, fps)
             shift = _planted_shift(feet, planted)
@@ -258,10 +264,6 @@ second is planted (a walking foot swings at about 1.5 body heights per second)""
 MIN_CONTACT_FRAMES = 3
 MAX_PIN_M = 0.3
 """the most a body is shifted to keep a planted foot still"""
-BODY_HEIGHT_M = 1.70
-"""the fitted bodies' standing height (``fit.FitConfig.stature_m``), for angular sizes"""
-
-
 def _planted(feet_cam: np.ndarray, feet: np.ndarray, T_world_cam: np.ndarray, seen: np.ndarray, size: float,
              fps: float) -> np.ndarray:  # fmt: skip
     """(T, 2) bool: which feet are planted. Judged by how the footage sees them move,
@@ -276,7 +278,7 @@ def _planted(feet_cam: np.ndarray, feet: np.ndarray, T_world_cam: np.ndarray, se
     stayed = np.einsum("tji,tfj->tfi", R[1:], feet[:-1] - C[1:, None])  # where it was, seen from the next camera
     stayed /= np.linalg.norm(stayed, axis=-1, keepdims=True)
     angle = np.arccos(np.clip((stayed * seen_dir[1:]).sum(-1), -1, 1))  # (T-1, 2) radians
-    body = BODY_HEIGHT_M * size / np.linalg.norm(feet_cam[1:], axis=-1)  # the body's angular height
+    body = FitConfig.stature_m * size / np.linalg.norm(feet_cam[1:], axis=-1)  # the body's angular height
     speed = angle / body * fps
     speed = np.concatenate([speed[:1], np.maximum(speed[1:], speed[:-1]), speed[-1:]])  # both steps of a frame
     both = seen & np.concatenate([seen[:1], seen[1:] & seen[:-1]])
