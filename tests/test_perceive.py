@@ -39,7 +39,7 @@ def test_extract_finds_and_follows_the_actors_of_a_synthetic_shot(two_people, tm
     assert main(["extract", str(two_people / "video.mp4"), "--out", str(tmp_path)]) == 0
     assert "2 people" in capsys.readouterr().out
     est, gt = Shot.load(tmp_path / "shot"), Shot.load(two_people / "gt")
-    assert (tmp_path / "overlay.mp4").stat().st_size > 0 and est.stages == ["perceive", "camera_init", "bodies"]
+    assert (tmp_path / "overlay.mp4").stat().st_size > 0 and est.stages == ["perceive", "camera_init", "bodies", "refine"]
     assert (tmp_path / "camera_path.png").stat().st_size > 0
     # a locked-off shot: seen as one, and held exactly still
     assert est.meta["camera_init"]["model"] == "static" and np.ptp(est.camera.T_world_cam, axis=0).max() == 0
@@ -87,6 +87,27 @@ def test_a_rerun_with_the_same_input_and_settings_is_reused(two_people, tmp_path
     assert (tmp_path / "shot" / "shot.json").stat().st_mtime_ns == stamp  # not recomputed
     assert main(["extract", video, "--out", str(tmp_path), "--max-side", "320"]) == 0  # other settings: recomputed
     assert json.loads((tmp_path / "shot" / "shot.json").read_text())["video"]["width"] == 320
+
+
+def test_refine_can_be_undone_and_redone_without_the_stages_before_it(two_people, tmp_path):
+    """refine replaces the camera and the bodies; the shot as the bodies stage left it is
+    kept, so stopping before refine, or refining another way, redoes nothing else."""
+    video = str(two_people / "video.mp4")
+    assert main(["extract", video, "--out", str(tmp_path)]) == 0
+    refined = Shot.load(tmp_path / "shot")
+    kept = Shot.load(tmp_path / "cache" / "bodies")
+    assert refined.stages[-1] == "refine" and kept.stages[-1] == "bodies"
+    assert not np.array_equal(refined.actors[0].joints_world, kept.actors[0].joints_world)
+    assert main(["extract", video, "--out", str(tmp_path), "--stop-after", "bodies"]) == 0
+    back = Shot.load(tmp_path / "shot")
+    assert back.stages == kept.stages and "refine" not in back.meta
+    assert np.array_equal(back.camera.T_world_cam, kept.camera.T_world_cam)
+    assert np.array_equal(back.actors[0].joints_world, kept.actors[0].joints_world)
+    assert main(["extract", video, "--out", str(tmp_path), "--baseline", "init-only"]) == 0
+    again = Shot.load(tmp_path / "shot")
+    assert again.meta["refine"]["baseline"] == "init-only"
+    assert [r.finished_at for r in again.provenance[:3]] == [r.finished_at for r in kept.provenance[:3]]
+    assert np.array_equal(again.camera.T_world_cam, kept.camera.T_world_cam)
 
 
 def test_a_clip_without_people_is_a_one_line_error(tmp_path, capsys):

@@ -35,11 +35,11 @@ def test_a_correction_at_the_start_carries_along_the_path():
                 p.zero_()
     path = traj()
     A = screw_exp(traj.w1, traj.v1, traj.theta)
-    assert torch.allclose(path[0], A @ init[0], atol=1e-12)
+    assert torch.allclose(path[0], init[0] @ A, atol=1e-12)  # A in the camera's own frame
     # each later camera is the init's step from the refined previous one, then A again
     for t in range(1, len(init)):
-        step = init[t] @ torch.linalg.inv(init[t - 1])
-        assert torch.allclose(path[t], A @ step @ path[t - 1], atol=1e-10)
+        step = torch.linalg.inv(init[t - 1]) @ init[t]
+        assert torch.allclose(path[t], path[t - 1] @ step @ A, atol=1e-10)
 
 
 def test_gradients_reach_every_parameter():

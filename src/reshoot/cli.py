@@ -131,6 +131,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     cfg = ExtractConfig()
     cfg.decode.shot, cfg.decode.max_side_px, cfg.decode.allow_damaged = args.shot, args.max_side, args.allow_damaged
     cfg.camera_init.solve.model, cfg.camera_init.solve.focal_px = args.camera_model, args.focal_px
+    cfg.refine.baseline = args.baseline
     bars: dict[str, tqdm] = {}
 
     def progress(stage: str, done: int, total: int) -> None:
@@ -170,10 +171,25 @@ def cmd_extract(args: argparse.Namespace) -> int:
                 print(f"    note ({actor.track_id}): {note}")
         for note in meta["notes"]:
             print(f"    note: {note}")
+        if "refine" in shot.meta:
+            print("  " + _refine_line(shot.meta["refine"]))
         print(f"wrote {shot_dir}, {Path(args.out) / 'overlay.mp4'} and {Path(args.out) / 'camera_path.png'}")
     else:
         print(f"wrote {shot_dir} and {Path(args.out) / 'overlay.mp4'}")
     return 0
+
+
+def _refine_line(meta: dict) -> str:
+    """What the refine stage did, in one line."""
+    if meta["baseline"] == "init-only":
+        return "refine: init-only baseline (camera and bodies as the bodies stage left them)"
+    if "start" not in meta:
+        return "refine: " + "; ".join(meta["notes"])
+    rounds = f", {meta['rounds_kept']} of {len(meta['rounds'])} rounds kept" if meta["baseline"] == "none" else ""
+    start, end = meta["start"], meta["end"]
+    return (f"refine ({'ours' if meta['baseline'] == 'none' else meta['baseline'] + ' baseline'}): composition loss "
+            f"{start['composition']:.4f} -> {end['composition']:.4f}, keypoints {start['joints']:.3f} -> "
+            f"{end['joints']:.3f}{rounds}, {meta['seconds']:.1f} s")  # fmt: skip
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -248,21 +264,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "extract",
-        help="extract a shot's people (and, as the stages land, its camera and bodies) from a video",
+        help="extract a shot's people, camera path and lens, and bodies from a video, refined by differentiable filming",
         description="Decode a video (or a folder of images), check it is one shot, and run the stages: "
         "perceive (every person: persistent id, 33 2D keypoints, box, instance mask), camera_init (the camera path "
         "and focal length from the background, people masked out), bodies (every person as an anny body, in one "
-        "world with the camera, scale from the ground they stand on). Writes OUT/shot (a shot folder), OUT/overlay.mp4 "
-        "and OUT/camera_path.png. A stage whose input and settings are unchanged is not run again.",
+        "world with the camera, scale from the ground they stand on), refine (differentiable filming: the camera path "
+        "whose rendering of the bodies matches the people's masks and keypoints, then the bodies again with it). "
+        "Writes OUT/shot (a shot folder), OUT/overlay.mp4 and OUT/camera_path.png. A stage whose input and settings "
+        "are unchanged is not run again.",
     )
     p.add_argument("video", help="video file or folder of images")
     p.add_argument("--out", required=True, help="run folder")
-    stages = ("perceive", "camera_init", "bodies")  # pipeline.STAGES, without importing the stages here
+    stages = ("perceive", "camera_init", "bodies", "refine")  # pipeline.STAGES, without importing the stages here
     p.add_argument("--stop-after", default=stages[-1], choices=stages, help="last stage to run")
     p.add_argument("--camera-model", default="auto", choices=("auto", "static", "rotation", "general"),
                    help="camera motion model: auto (detected), static (locked-off), rotation (pan/tilt), general")
     p.add_argument("--focal-px", type=float, default=None, metavar="PX",
                    help="the lens's focal length in pixels at the working resolution, when known")
+    p.add_argument("--baseline", default="none", choices=("none", "init-only", "per-frame"),
+                   help="refine as a baseline instead: init-only (the camera and bodies as the bodies stage left them) or "
+                   "per-frame (each frame's camera on its own, composition loss only)")  # fmt: skip
     p.add_argument("--shot", type=int, default=None, metavar="N",
                    help="for a clip with cuts: which shot to take (0 is the first)")  # fmt: skip
     p.add_argument("--max-side", type=int, default=1920, metavar="PX",

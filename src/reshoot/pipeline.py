@@ -4,6 +4,11 @@ Stages run in order and each adds to the shot (``RUN/shot``). A stage whose inpu
 settings have not changed since it last ran (its fingerprint: the source file's size
 and modification time, the stage settings, the reshoot version) is not run again: a
 re-run is instant. ``--force`` runs everything again.
+
+The refine stage replaces the camera path and the bodies that the stages before it
+wrote; the shot as the bodies stage left it is kept in ``RUN/cache/bodies``, so that
+refine can run again with other settings (or the run can stop before it) without
+redoing the others.
 """
 
 from __future__ import annotations
@@ -22,11 +27,14 @@ from reshoot.stages.bodies.stage import BodiesConfig, bodies, camera_init_path
 from reshoot.stages.camera.stage import CameraInitConfig, camera_init, plot_path
 from reshoot.stages.decode import DecodeConfig, decode
 from reshoot.stages.perceive.stage import PerceiveConfig, perceive
+from reshoot.stages.refine.stage import RefineConfig, refine
 
 log = logging.getLogger(__name__)
 
-STAGES = ("perceive", "camera_init", "bodies")
-"""the stages that exist, in order (refine and transfer come next)"""
+STAGES = ("perceive", "camera_init", "bodies", "refine")
+"""the stages that exist, in order (transfer comes next)"""
+BEFORE_REFINE = "cache/bodies"
+"""where, in the run folder, the shot as the bodies stage left it is kept"""
 
 
 @dataclass
@@ -37,6 +45,7 @@ class ExtractConfig:
     perceive: PerceiveConfig = field(default_factory=PerceiveConfig)
     camera_init: CameraInitConfig = field(default_factory=CameraInitConfig)
     bodies: BodiesConfig = field(default_factory=BodiesConfig)
+    refine: RefineConfig = field(default_factory=RefineConfig)
 
 
 def fingerprint(source: Path, settings: dict) -> str:
@@ -66,6 +75,11 @@ def _previous(shot_dir: Path) -> Shot | None:
     except ShotError as exc:  # a broken folder from an interrupted run: redo it
         log.info("ignoring the previous result in %s (%s)", shot_dir, exc)
         return None
+
+
+def _first_changed(wanted: tuple[str, ...], done: dict[str, str], fps: dict[str, str]) -> int:
+    """Index in ``wanted`` of the first stage whose fingerprint differs from the one it ran with."""
+    return next((i for i, stage in enumerate(wanted) if done.get(stage) != fps[stage]), len(wanted))
 
 
 def _drop_bodies(shot: Shot) -> None:
@@ -98,8 +112,19 @@ def extract(source: str | Path, out: str | Path, cfg: ExtractConfig | None = Non
     previous = None if force else _previous(shot_dir)
     done = previous.meta.get("fingerprints", {}) if previous is not None else {}
     # the stages to run: from the first whose fingerprint changed
-    first = next((i for i, stage in enumerate(wanted) if done.get(stage) != fps[stage]), len(wanted))
-    if first == len(wanted):
+    first = _first_changed(wanted, done, fps)
+    unrefined = False
+    if "refine" in done and ("refine" not in wanted or first <= STAGES.index("refine")):
+        # the previous run refined the camera and bodies, and what comes now needs them
+        # as the bodies stage left them: its kept copy, or the stages again from the camera
+        kept = _previous(out / BEFORE_REFINE)
+        kept_done = kept.meta.get("fingerprints", {}) if kept is not None else {}
+        if kept is not None and "refine" not in kept_done:
+            previous, done, unrefined = kept, kept_done, True
+        else:
+            done = {k: v for k, v in done.items() if k == "perceive"}
+        first = _first_changed(wanted, done, fps)
+    if first == len(wanted) and not unrefined:
         log.info("%s: unchanged since the last run, reusing %s", ", ".join(wanted), shot_dir)
         return shot_dir
     footage = decode(source, cfg.decode)
@@ -118,11 +143,13 @@ def extract(source: str | Path, out: str | Path, cfg: ExtractConfig | None = Non
             }  # fmt: skip
         elif stage == "camera_init":
             _drop_bodies(shot)  # they stood in the old camera's world
+            shot.meta.pop("refine", None)
             shot = camera_init(shot, footage, cfg.camera_init)
-            plot_path(shot, out / "camera_path.png")
         elif stage == "bodies":
             shot = bodies(shot, cfg.bodies)
-            plot_path(shot, out / "camera_path.png")
+        elif stage == "refine":
+            shot.save(out / BEFORE_REFINE)
+            shot = refine(shot, cfg.refine)
         before = STAGES[: STAGES.index(stage)]
         kept = {k: v for k, v in shot.meta.get("fingerprints", {}).items() if k in before}
         shot.meta["fingerprints"] = {**kept, stage: fps[stage]}
@@ -134,6 +161,10 @@ def extract(source: str | Path, out: str | Path, cfg: ExtractConfig | None = Non
         shot.camera, shot.lens = None, None
         shot.meta.pop("camera_init", None)
     shot.save(shot_dir)
+    if shot.camera is not None:
+        plot_path(shot, out / "camera_path.png")
+    else:
+        (out / "camera_path.png").unlink(missing_ok=True)
     if overlay:  # the people (and their bodies) drawn: redrawn as they changed
         from reshoot.render.overlay import write_overlay_video
 

@@ -106,6 +106,38 @@ def _run_extract(video: Path, run: Path) -> tuple[Any, float]:
     return Shot.load(shot_dir), time.perf_counter() - t0
 
 
+REFINE_KEYS = ("pa", "iou_person", "mpjpe2d_720p", "ate_pct", "rot_err_deg", "wmpjpe_mm", "pampjpe_mm")
+REFINE_METHODS = ("init-only", "per-frame", "ours (raster)")
+"""the rows of the refine table (seed 001, Table 1): the bodies stage's result, each
+frame's camera on its own, and the refine stage"""
+
+
+def _refine_variants(run: Path, refined: Any, gt: Any, render_labels: Any) -> dict[str, dict] | None:
+    """Each method of :data:`REFINE_METHODS` on the shot as the bodies stage left it
+    (``RUN/cache/bodies``), scored: against ``gt``, or (footage) against the shot's own
+    masks and keypoints; with its seconds."""
+    import copy
+
+    from reshoot.eval.evaluate import evaluate
+    from reshoot.pipeline import BEFORE_REFINE
+    from reshoot.shot import Shot
+    from reshoot.stages.refine.stage import RefineConfig, refine
+
+    if "refine" not in refined.meta or not (run / BEFORE_REFINE / "shot.json").is_file():
+        return None
+    start = Shot.load(run / BEFORE_REFINE)
+    t0 = time.perf_counter()
+    per_frame = refine(copy.deepcopy(start), RefineConfig(baseline="per-frame"))
+    shots = {"init-only": (start, 0.0), "per-frame": (per_frame, time.perf_counter() - t0),
+             "ours (raster)": (refined, refined.meta["refine"]["seconds"])}  # fmt: skip
+    out = {}
+    for name, (shot, seconds) in shots.items():
+        metrics = evaluate(shot, gt, render_labels=render_labels)
+        out[name] = {**{k: metrics.get(k) for k in REFINE_KEYS}, "seconds": seconds}
+    out["ours (raster)"]["rounds_kept"] = refined.meta["refine"].get("rounds_kept")
+    return out
+
+
 def _stage_seconds(shot: Any) -> dict[str, float]:
     """Wall time of each stage that wrote into ``shot``."""
     return {r.stage: r.seconds for r in shot.provenance if r.seconds is not None}
@@ -140,6 +172,9 @@ def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress) -> dict
         "gt_self_check": {k: v for k, v in self_check.items() if k != "matched_actors"},
         "stage_s": _stage_seconds(est), "camera": est.meta.get("camera_init"), "bodies": est.meta.get("bodies"),
     }  # fmt: skip
+    if progress:
+        progress(f"{spec.name}: refine baselines")
+    record["refine"] = _refine_variants(out / "run", est, gt, render_labels)
     if detect:
         if progress:
             progress(f"{spec.name}: mediapipe realism check")
@@ -166,6 +201,11 @@ def _bench_footage(path: Path, run: Path, progress) -> dict[str, Any]:
             w = h = None
         return {**record, "frames": None, "width": w, "height": h, "error": str(exc), "tracks_frames": []}
     T = shot.num_frames
+    from reshoot.render.labels import render_labels
+
+    if progress:
+        progress(f"{path.name}: refine baselines")
+    record["refine"] = _refine_variants(run, shot, None, render_labels)
     return {**record, "frames": T, "width": shot.video.width, "height": shot.video.height,
             "stages": {"extract": extract_s}, "extract_ms_per_frame": 1000 * extract_s / T,
             "tracks_frames": [int(a.present.sum()) for a in shot.actors], "stage_s": _stage_seconds(shot),
@@ -195,7 +235,7 @@ BODY_COLUMNS = (
 """scale error: the metric camera path's length against the truth's (moving cameras only)"""
 
 LOWER_IS_BETTER = {"id_switches", "kpt2d_err_px", "ate_pct", "ate_m", "rot_err_deg", "focal_err_pct", "wmpjpe_mm",
-                   "pampjpe_mm", "foot_skate_mm", "mpjpe2d_720p"}  # fmt: skip
+                   "pampjpe_mm", "foot_skate_mm", "mpjpe2d_720p", "seconds"}  # fmt: skip
 
 
 def _body_cells(r: dict) -> list[str]:
@@ -218,6 +258,50 @@ def _camera_cells(r: dict) -> list[str]:
     per_frame = f"{seconds / r['frames']:.3f}" if seconds is not None and r.get("frames") else "n/a"
     return [cam["model"], cam["focal_source"] + (", zooms" if cam.get("zooms") else ""),
             f"{cam['registered']}/{cam['frames']}", per_frame]  # fmt: skip
+
+
+REFINE_COLUMNS = (
+    ("pa", "PA %", "{:.2f}"), ("iou_person", "person IoU", "{:.3f}"), ("mpjpe2d_720p", "MPJPE px @720p", "{:.1f}"),
+    ("ate_pct", "ATE % of path", "{:.3f}"), ("rot_err_deg", "rotation err deg", "{:.3f}"),
+    ("wmpjpe_mm", "W-MPJPE mm", "{:.0f}"), ("seconds", "seconds", "{:.1f}"),
+)  # fmt: skip
+
+
+def _refine_table(records: list[dict]) -> list[str]:
+    """Differentiable filming against its baselines (seed 001, Table 1): per shot type the
+    medians over its shots of each method, then whether ours beats both on PA, IoU and
+    MPJPE."""
+    done = [r for r in records if r.get("refine")]
+    if not done:
+        return []
+    head = ["shot type", "method"] + [c[1] for c in REFINE_COLUMNS]
+    lines = ["## refine: differentiable filming against its baselines (medians per shot type)", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]  # fmt: skip
+    beaten = []
+    for shot_type in dict.fromkeys(r["shot_type"] for r in done):
+        group = [r["refine"] for r in done if r["shot_type"] == shot_type]
+        medians = {}
+        for method in REFINE_METHODS:
+            medians[method] = {}
+            for key, _, _ in REFINE_COLUMNS:
+                values = [g[method].get(key) for g in group if g.get(method)]
+                values = [v for v in values if v is not None and math.isfinite(v)]
+                medians[method][key] = float(np.median(values)) if values else None
+            cells = [shot_type, method] + [_fmt(medians[method][key], spec) for key, _, spec in REFINE_COLUMNS]
+            lines.append("| " + " | ".join(cells) + " |")
+        ours = medians["ours (raster)"]
+
+        def better(key: str, other: dict) -> bool:
+            a, b = ours[key], other[key]
+            return a is not None and b is not None and (a < b if key in LOWER_IS_BETTER else a > b)
+
+        losing = [f"{key} vs {m}" for m in REFINE_METHODS[:2] for key in ("pa", "iou_person", "mpjpe2d_720p")
+                  if not better(key, medians[m])]  # fmt: skip
+        if losing:
+            beaten.append(f"{shot_type} ({', '.join(losing)})")
+    lines += ["", "ours beats both baselines on PA, IoU and MPJPE on every shot type" if not beaten else
+              "ours does not beat both baselines on: " + "; ".join(beaten), ""]  # fmt: skip
+    return lines
 
 
 def _fmt(value: Any, spec: str) -> str:
@@ -244,6 +328,7 @@ def markdown(suite: str, records: list[dict]) -> str:
             lines.append(f"| {r['name']} | {r['frames']} | {r['width']}x{r['height']} | {r['people_expected']} | "
                          f"{len(r['tracks_frames'])} ({tracks}) | {r['extract_ms_per_frame']:.0f} | "
                          + " | ".join(_camera_cells(r)) + f" | {heights} | " + " | ".join(_body_cells(r)) + " |")  # fmt: skip
+        lines += _refine_table(records)
         return "\n".join(lines) + "\n"
     head = ["shot", "frames", "people"] + [c[1] for c in COLUMNS] + ["extract ms/frame", "synth s/frame", "mediapipe found"]
     for shot_type in dict.fromkeys(r["shot_type"] for r in records):
@@ -266,6 +351,7 @@ def markdown(suite: str, records: list[dict]) -> str:
             cells = [r["name"]] + [_fmt(r["metrics"].get(key), spec) for key, _, spec in BODY_COLUMNS] + _body_cells(r)
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
+    lines += _refine_table(records)
     lines += ["## summary", "", f"- shots: {len(records)}, frames: {sum(r['frames'] for r in records)}"]
     for key, name, spec in COLUMNS + CAMERA_COLUMNS + BODY_COLUMNS:
         values = [r["metrics"].get(key) for r in records]

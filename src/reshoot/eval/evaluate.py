@@ -48,6 +48,24 @@ def projected_joints(shot: Shot, actor: Actor) -> tuple[np.ndarray, np.ndarray] 
     return uv.numpy(), depth.numpy() > 1e-6
 
 
+def body_landmarks_px(shot: Shot, actor: Actor) -> tuple[np.ndarray, np.ndarray] | None:
+    """The actor's body's 33 mediapipe landmarks (``stages.bodies.keypoint_map``) seen
+    through the shot's camera, ``(uv_px (T, 33, 2), in_front (T, 33))``; None without a
+    body of the fitting model."""
+    from reshoot.bodymodel import pose_body, variant_of
+
+    body = actor.body
+    if body is None or shot.camera is None or shot.lens is None or variant_of(body.model) != "fit":
+        return None
+    from reshoot.stages.bodies.keypoint_map import load_keypoint_map
+
+    posed = pose_body(body.model, body.phenotype, body.bone_quats_wxyz, body.T_world_root)
+    landmarks = load_keypoint_map()(posed.vertices_world, posed.bone_heads_world)
+    uv, depth = world_to_pixels(torch.from_numpy(landmarks), torch.from_numpy(shot.camera.T_world_cam),
+                                torch.from_numpy(shot.lens.K()))  # fmt: skip
+    return uv.numpy(), depth.numpy() > 1e-6
+
+
 def _centres_2d(shot: Shot, actor: Actor) -> np.ndarray | None:
     """Per-frame 2D centre of the actor (T, 2), NaN where absent."""
     centres = np.full((shot.num_frames, 2), np.nan)
@@ -136,13 +154,17 @@ def evaluate(est: Shot, ref: Shot | None = None, render_labels: LabelRenderer | 
             names = keypoint_names(obs.keypoint_format) if obs is not None else None
             if names is None or a.joint_names is None:
                 continue
-            index = {n: k for k, n in enumerate(names)}
-            ia = [x for x, n in enumerate(a.joint_names) if n in index]
-            ib = [index[a.joint_names[x]] for x in ia]
-            if not ia:
-                continue
-            pred, gt = mine[0][:, ia], obs.kpts2d_px[:, ib]
-            valid = mine[1][:, ia] & (obs.kpts_conf[:, ib] > 0.5) & a.present[:, None]
+            if obs.keypoint_format == "mediapipe33" and (landmarks := body_landmarks_px(est, a)) is not None:
+                pred, gt = landmarks[0], obs.kpts2d_px  # the body's own landmarks (anny's bones are not named so)
+                valid = landmarks[1] & (obs.kpts_conf > 0.5) & a.present[:, None]
+            else:
+                index = {n: k for k, n in enumerate(names)}
+                ia = [x for x, n in enumerate(a.joint_names) if n in index]
+                ib = [index[a.joint_names[x]] for x in ia]
+                if not ia:
+                    continue
+                pred, gt = mine[0][:, ia], obs.kpts2d_px[:, ib]
+                valid = mine[1][:, ia] & (obs.kpts_conf[:, ib] > 0.5) & a.present[:, None]
         e = mpjpe_2d(pred, gt, valid)
         if e is not None:
             errs.append(e)

@@ -70,6 +70,7 @@ def forward(tri, drawn, contour, sigma, reach, width, height):  # noqa: ANN001, 
     N, F = drawn.shape
     covered = np.zeros((N, height, width), np.bool_)
     log_uncovered = np.zeros((N, height, width), tri.dtype)
+    coverage = np.zeros((N, height, width), tri.dtype)
     for n in nb.prange(N):
         for f in range(F):
             if not drawn[n, f]:
@@ -92,7 +93,13 @@ def forward(tri, drawn, contour, sigma, reach, width, height):  # noqa: ANN001, 
                     d2 = _nearest(px, py, t, c, inside)[0]
                     D = 1.0 / (1.0 + math.exp(-d2 / sigma)) if inside else 1.0 / (1.0 + math.exp(d2 / sigma))
                     log_uncovered[n, y, x] += math.log1p(-min(D, CLAMP))
-    coverage = np.where(covered, 1.0, -np.expm1(log_uncovered)).astype(tri.dtype)
+        for y in range(height):
+            for x in range(width):
+                L = log_uncovered[n, y, x]
+                if covered[n, y, x]:
+                    coverage[n, y, x] = 1.0
+                elif L != 0.0:
+                    coverage[n, y, x] = -math.expm1(L)
     return coverage, covered, log_uncovered
 
 

@@ -100,8 +100,21 @@ def _coverage(p: torch.Tensor, tri: torch.Tensor, contour: torch.Tensor, sigma: 
     return torch.where(_inside(p, tri), torch.sigmoid(inside_d2 / sigma), torch.sigmoid(-outside_d2 / sigma))
 
 
+_NEIGHBOURS: dict[tuple, torch.Tensor] = {}
+"""``_neighbours`` of the meshes seen so far (a body's faces do not change from call to call)"""
+
+
 def _neighbours(faces: torch.Tensor) -> torch.Tensor:
     """(F, 3) the face across each edge (ab, bc, ca) of each face; -1 on an open border."""
+    key = (faces.data_ptr(), tuple(faces.shape), faces._version)
+    if key not in _NEIGHBOURS:
+        if len(_NEIGHBOURS) > 16:
+            _NEIGHBOURS.clear()
+        _NEIGHBOURS[key] = _edge_neighbours(faces)
+    return _NEIGHBOURS[key]
+
+
+def _edge_neighbours(faces: torch.Tensor) -> torch.Tensor:
     F = len(faces)
     edges = torch.stack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]], 1).reshape(-1, 2)  # (3F, 2)
     key = edges.sort(1).values

@@ -110,6 +110,10 @@ class Silhouettes:
         K[:, 1] *= height / H
         return cls(target=mine, known=others < 0.5, K=K)
 
+    def frames(self, span: slice) -> Silhouettes:
+        """These silhouettes over ``span`` of the frames."""
+        return Silhouettes(self.target[span], self.known[span], self.K[span])
+
 
 @dataclass
 class TrackFit:
@@ -133,6 +137,22 @@ class TrackFit:
     reprojection_px: np.ndarray
     """(T,) median keypoint error of confident keypoints (nan where none)"""
     seconds: float
+
+
+@dataclass
+class FitStart:
+    """Where ``fit_track`` goes on from: a body already fitted (or carried back from the
+    world, ``stage.camera_space_from_world``)."""
+
+    phenotype: dict[str, float]
+    bone_rotvec: np.ndarray
+    """(T, B, 3), the root's ignored"""
+    T_cam_root: np.ndarray
+    """(T, 4, 4)"""
+
+    @classmethod
+    def of(cls, fit: TrackFit) -> FitStart:
+        return cls(fit.phenotype, fit.bone_rotvec, fit.T_cam_root)
 
 
 def _initial_root(kpts: np.ndarray, conf: np.ndarray, K: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -167,11 +187,16 @@ SEGMENTS = ((11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24, 26)
 
 
 def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np.ndarray | None = None,
-              cfg: FitConfig | None = None, silhouettes: Silhouettes | None = None) -> TrackFit:  # fmt: skip
+              cfg: FitConfig | None = None, silhouettes: Silhouettes | None = None,
+              start: FitStart | None = None) -> TrackFit:  # fmt: skip
     """Fit anny to one actor's keypoints ``kpts_px`` (T, 33, 2) with confidence ``conf``
     (T, 33) seen through intrinsics ``K`` (T, 3, 3); ``kpts3d_m`` (T, 33, 3), the
     detector's 3D guess (camera axes), guides the limbs' directions in depth;
-    ``silhouettes``, the actor's masks, make a last phase fit the body's outline too."""
+    ``silhouettes``, the actor's masks, make a last phase fit the body's outline too.
+
+    ``start``: a fit of the same T frames to go on from (its phenotype kept): only the
+    outline phase runs (with ``silhouettes``; without, the result is ``start`` re-posed,
+    its keypoint errors measured against ``kpts_px``)."""
     import roma
     import torch
 
@@ -186,7 +211,12 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
     observed = (conf[:, [11, 12, 23, 24]] > 0).all(1)
     if not observed.any():
         raise InputError("the actor's shoulders and hips are never seen together: no body can be fitted")
-    R0, t0_root = _initial_root(kpts_px, conf, K, observed)
+    if start is not None and len(start.T_cam_root) != T:
+        raise InputError(f"the fit to start from covers {len(start.T_cam_root)} frames, the keypoints {T}")
+    if start is None:
+        R0, t0_root = _initial_root(kpts_px, conf, K, observed)
+    else:
+        R0, t0_root = start.T_cam_root[:, :3, :3], start.T_cam_root[:, :3, 3]
     model, kmap = load_anny("fit", "float32"), load_keypoint_map()
     B = model.bone_count
     f32 = dict(dtype=torch.float32)
@@ -200,9 +230,13 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
     height_px = torch.tensor(height, **f32)
     root_rot = roma.rotmat_to_rotvec(torch.tensor(R0, **f32)).requires_grad_()
     root_t = torch.tensor(t0_root, **f32).requires_grad_()
-    bones = torch.zeros(T, B - 1, 3, **f32).requires_grad_()
-    start = torch.tensor([PHENOTYPE_START[k] for k in PHENOTYPE_KEYS], **f32)
-    pheno_logit = torch.logit(start).clone().requires_grad_()
+    if start is None:
+        bones = torch.zeros(T, B - 1, 3, **f32).requires_grad_()
+    else:
+        bones = torch.tensor(start.bone_rotvec[:, 1:], **f32).requires_grad_()
+    average = torch.tensor([PHENOTYPE_START[k] for k in PHENOTYPE_KEYS], **f32)
+    first = average if start is None else torch.tensor([start.phenotype[k] for k in PHENOTYPE_KEYS], **f32)
+    pheno_logit = torch.logit(first.clamp(1e-4, 1 - 1e-4)).clone().requires_grad_()
     rest = torch.eye(4, **f32).repeat(1, B, 1, 1)
 
     def shape(pheno: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -250,10 +284,10 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
     # 1. place the root on the torso: the body still in its rest pose, which anny moves
     # rigidly with the root (posed = root pose x rest body), so it is shaped only once
     with torch.no_grad():
-        standing = at_rest(start)
+        standing = at_rest(average)
         rest_verts, rest_heads = standing["vertices"][0], standing["bone_poses"][0, :, :3, 3]
     opt = torch.optim.Adam([root_rot, root_t], lr=cfg.lr)
-    for _ in range(cfg.place_iterations):
+    for _ in range(cfg.place_iterations if start is None else 0):
         opt.zero_grad()
         R = roma.rotvec_to_rotmat(root_rot)
         verts = torch.einsum("tij,vj->tvi", R, rest_verts) + root_t[:, None]
@@ -276,10 +310,10 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
     # 2. everything
     opt = torch.optim.Adam([root_rot, root_t, bones, pheno_logit], lr=cfg.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.iterations, eta_min=cfg.lr * 0.05)
-    for _ in range(cfg.iterations):
+    for _ in range(cfg.iterations if start is None else 0):
         opt.zero_grad()
         verts, heads, pheno = forward()
-        loss = pose_loss(verts, heads) + cfg.build_weight * ((pheno - start) ** 2).sum()
+        loss = pose_loss(verts, heads) + cfg.build_weight * ((pheno - average) ** 2).sum()
         z = at_rest(pheno)["vertices"][0, :, 2]
         loss = loss + cfg.stature_weight * (z.max() - z.min() - cfg.stature_m) ** 2
         loss.backward()

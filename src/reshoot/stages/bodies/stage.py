@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from reshoot.shot import BodyParams, Shot
-from reshoot.stages.bodies.fit import FitConfig, TrackFit
+from reshoot.stages.bodies.fit import FitConfig, Silhouettes, TrackFit
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,50 @@ def camera_space_bodies(shot: Shot, cfg: FitConfig | None = None) -> CameraSpace
                      seconds=fit.seconds)  # fmt: skip
         out.actors.append(k)
         out.fits.append(_padded_fit(fit, span, T))
+    return out
+
+
+def camera_space_from_world(shot: Shot, T_world_cam: np.ndarray, placed: dict[str, dict], cfg: FitConfig | None = None,
+                            silhouettes: dict[int, Silhouettes] | None = None) -> CameraSpaceBodies:  # fmt: skip
+    """S_c back from the world: every actor with a body, relative to the camera path
+    ``T_world_cam`` (metric, the world of the bodies), scaled about the camera to the
+    fitted stature as ``camera_space_bodies`` leaves it (the inverse of
+    :func:`place_in_world`, whose planted-feet shifts it keeps). ``placed``: per track id,
+    the actor's report from the last ``place_in_world`` (its ``size``). With
+    ``silhouettes`` (by actor index) those actors' outlines are fitted too
+    (``fit.fit_track`` from there)."""
+    import roma
+    import torch
+
+    from reshoot.bodymodel import height_for_stature
+    from reshoot.errors import InputError
+    from reshoot.frames import quat_wxyz_to_xyzw
+    from reshoot.stages.bodies.fit import FitStart, fit_track
+
+    cfg = cfg or FitConfig()
+    if shot.lens is None:
+        raise InputError("no lens to see the bodies through: run camera_init first")
+    K, T_cam_world = shot.lens.K(), np.linalg.inv(T_world_cam)
+    out = CameraSpaceBodies([], [], {tid: dict(entry) for tid, entry in placed.items()})
+    for k, actor in enumerate(shot.actors):
+        body, obs = actor.body, actor.observations
+        if body is None or obs is None:
+            continue
+        size = out.report[str(actor.track_id)]["size"]
+        T_cam_root = T_cam_world @ body.T_world_root
+        T_cam_root[:, :3, 3] /= size
+        rotvec = roma.unitquat_to_rotvec(quat_wxyz_to_xyzw(torch.from_numpy(body.bone_quats_wxyz))).numpy()
+        rotvec[:, 0] = 0.0  # the root's turn is T_cam_root's
+        pheno = {**body.phenotype, "height": height_for_stature(body.phenotype, cfg.stature_m, "fit")}
+        # over the frames the body was fitted on (first to last); held beyond, as before
+        span = _span(body.observed) if body.observed is not None and body.observed.any() else slice(0, shot.num_frames)
+        start = FitStart(pheno, rotvec[span], T_cam_root[span])
+        masks = (silhouettes or {}).get(k)
+        fit = fit_track(obs.kpts2d_px[span], obs.kpts_conf[span], K[span],
+                        obs.kpts3d_m[span] if obs.kpts3d_m is not None else None, cfg,
+                        silhouettes=masks.frames(span) if masks is not None else None, start=start)  # fmt: skip
+        out.actors.append(k)
+        out.fits.append(_padded_fit(fit, span, shot.num_frames))
     return out
 
 

@@ -16,26 +16,37 @@ import torch
 import torch.nn.functional as F
 
 
+def label_shares(labels: torch.Tensor, count: int, size: tuple[int, int]) -> torch.Tensor:
+    """Each label's share of every pixel of ``labels`` (N, H, W) uint8, area-averaged down
+    to ``size`` (w, h): (N, count, h, w), label by label (a one-hot of the whole shot at
+    full size would be gigabytes)."""
+    w, h = size
+    shares = []
+    for k in range(count):
+        mask = (labels == k).float()[:, None]
+        shares.append(F.interpolate(mask, size=(h, w), mode="area")[:, 0])
+    return torch.stack(shares, 1)
+
+
 def target_image(labels: torch.Tensor, colours: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """The observed instance masks ``labels`` (N, H, W) uint8 (0 background, k + 1 actor
     k) painted in ``colours`` (P, 3) on white, area-averaged down to ``size`` (w, h):
     (N, h, w, 3)."""
-    P = len(colours)
-    onehot = F.one_hot(labels.long(), P + 1).permute(0, 3, 1, 2).to(colours.dtype)  # (N, P+1, H, W)
-    w, h = size
-    onehot = F.interpolate(onehot, size=(h, w), mode="area")
+    shares = label_shares(labels, len(colours) + 1, size).to(colours.dtype)
     palette = torch.cat([torch.ones(1, 3, dtype=colours.dtype), colours])  # white background
-    return torch.einsum("nkhw,kc->nhwc", onehot, palette)
+    return torch.einsum("nkhw,kc->nhwc", shares, palette)
 
 
-def composition_loss(rendered: torch.Tensor, target: torch.Tensor, two_sided: bool = True) -> torch.Tensor:
-    """Mean squared colour difference (N, h, w, 3) images; one-sided (the paper's code):
-    only where the target is not background."""
+def composition_loss(rendered: torch.Tensor, target: torch.Tensor, two_sided: bool = True,
+                     weight: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+    """Mean squared colour difference of (N, h, w, 3) images; one-sided (the paper's
+    code): only where the target is not background. ``weight`` (N, h, w): how much each
+    pixel counts (0: it says nothing)."""
     err = ((rendered - target) ** 2).sum(-1)
-    if two_sided:
-        return err.mean()
-    inside = (target < 1.0 - 1e-6).any(-1).to(err.dtype)
-    return (err * inside).sum() / inside.sum().clamp(min=1.0)
+    counted = torch.ones_like(err) if weight is None else weight.to(err.dtype)
+    if not two_sided:
+        counted = counted * (target < 1.0 - 1e-6).any(-1).to(err.dtype)
+    return (err * counted).sum() / counted.sum().clamp(min=1.0)
 
 
 def joint_loss(uv: torch.Tensor, kpts: torch.Tensor, conf: torch.Tensor, robust_px: float = 10.0) -> torch.Tensor:
