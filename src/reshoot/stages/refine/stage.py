@@ -99,17 +99,32 @@ class _Scene:
         self.min_conf = cfg.min_conf
         # a still or panning camera stays so (unknown: as free as the paper's)
         self.camera_model = shot.meta.get("camera_init", {}).get("model", "general")
-        K = torch.from_numpy(shot.lens.K()).float()
-        self.K = K
-        self.K_work = K.clone()
-        self.K_work[:, 0] *= w / W
-        self.K_work[:, 1] *= h / H
+        self.set_lens(shot)
         P = len(shot.actors)
         self.colours = torch.tensor(PALETTE[np.arange(P) % len(PALETTE)] / 255.0, dtype=torch.float32)
         self.shares = label_shares(torch.from_numpy(shot.masks.labels), P + 1, (w, h))  # (T, P + 1, h, w)
         palette = torch.cat([torch.ones(1, 3), self.colours])  # white background
         self.target = torch.einsum("nkhw,kc->nhwc", self.shares, palette)
         self.pose(shot)
+
+    def set_lens(self, shot: Shot) -> None:
+        """The intrinsics of ``shot``'s lens, at the video's and at the working size."""
+        import torch
+
+        self.K = torch.from_numpy(shot.lens.K()).float()
+        self.K_work = self.K.clone()
+        self.K_work[:, 0] *= self.raster.width / shot.video.width
+        self.K_work[:, 1] *= self.raster.height / shot.video.height
+
+    @staticmethod
+    def _zoomed(K, zoom):
+        """Intrinsics ``K`` (N, 3, 3) with their focal lengths times ``zoom`` (N,) (None: as they are)."""
+        import torch
+
+        if zoom is None:
+            return K
+        extra = torch.stack([K[:, 0, 0], K[:, 1, 1], torch.zeros_like(zoom)], -1) * (zoom - 1.0)[:, None]
+        return K + torch.diag_embed(extra)
 
     def pose(self, shot: Shot) -> None:
         """Pose the actors' bodies (as ``shot`` has them now) in the world."""
@@ -140,38 +155,41 @@ class _Scene:
             self.kpts.append(torch.from_numpy(obs.kpts2d_px).float())
             self.conf.append(torch.from_numpy(conf).float())
 
-    def render(self, T_world_cam, frames):
-        """The actors through cameras ``T_world_cam`` (N, 4, 4) at ``frames`` (N,): (N, h, w, 3)."""
+    def render(self, T_world_cam, frames, zoom=None):
+        """The actors through cameras ``T_world_cam`` (N, 4, 4) at ``frames`` (N,), their
+        focal lengths times ``zoom`` (N,): (N, h, w, 3)."""
         import torch
 
         from reshoot.render.soft import composite, soft_silhouette
 
         R, C = T_world_cam[:, :3, :3], T_world_cam[:, :3, 3]
+        K = self._zoomed(self.K_work[frames], zoom)
         sils, depths = [], []
         for a, (V, faces) in enumerate(zip(self.verts, self.faces)):
             X = torch.einsum("nji,nvj->nvi", R, V[frames] - C[:, None])  # R^T (X - C)
-            sil = soft_silhouette(self.raster, X, faces, self.K_work[frames])
+            sil = soft_silhouette(self.raster, X, faces, K)
             sils.append(sil * self.present[a][frames, None, None])
             depths.append(X[..., 2].mean(1))
         return composite(sils, torch.stack(depths, 1), self.colours[self.actors])
 
-    def composition(self, T_world_cam, frames):
+    def composition(self, T_world_cam, frames, zoom=None):
         from reshoot.stages.refine.losses import composition_loss
 
-        return composition_loss(self.render(T_world_cam, frames), self.target[frames], weight=self.weight[frames])
+        image = self.render(T_world_cam, frames, zoom)
+        return composition_loss(image, self.target[frames], weight=self.weight[frames])
 
-    def joints(self, T_world_cam, frames):
+    def joints(self, T_world_cam, frames, zoom=None):
         import torch
 
         from reshoot.stages.refine.losses import joint_loss
 
         R, C = T_world_cam[:, :3, :3], T_world_cam[:, :3, 3]
+        K = self._zoomed(self.K[frames], zoom)
         total = T_world_cam.new_zeros(())
         for L, kpts, conf in zip(self.landmarks, self.kpts, self.conf):
             if L is None:
                 continue
             X = torch.einsum("nji,nkj->nki", R, L[frames] - C[:, None])
-            K = self.K[frames]
             uv = torch.einsum("nij,nkj->nki", K[:, :2, :2], X[..., :2] / X[..., 2:].clamp(min=0.05)) + K[:, None, :2, 2]
             total = total + joint_loss(uv, kpts[frames], conf[frames])
         return total / max(len(self.landmarks), 1)
@@ -187,28 +205,35 @@ class _Scene:
         return {"composition": comp, "joints": joints, "total": comp + joint_weight * joints}
 
 
-def _camera_step(scene: _Scene, T_world_cam: np.ndarray, cfg: RefineConfig) -> np.ndarray:
-    """Ours: the whole path as one continuous screw-motion curve (Eq. 4-8)."""
+def _camera_step(scene: _Scene, T_world_cam: np.ndarray, cfg: RefineConfig, zooms: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray | None]:  # fmt: skip
+    """Ours: the whole path as one continuous screw-motion curve (Eq. 4-8); where the
+    lens ``zooms``, its focal length too, times a smooth function of time. Returns the
+    path and the focal lengths' factors (None: unchanged)."""
     import torch
 
-    from reshoot.stages.refine.trajectory import CameraTrajectory
+    from reshoot.stages.refine.trajectory import CameraTrajectory, FocalCurve
 
     traj = CameraTrajectory(torch.from_numpy(T_world_cam), model=scene.camera_model)
-    opt = torch.optim.Adam(traj.parameters(), lr=cfg.camera_lr)
+    focal = FocalCurve(len(T_world_cam)) if zooms else None
+    params = list(traj.parameters()) + (list(focal.parameters()) if focal is not None else [])
+    opt = torch.optim.Adam(params, lr=cfg.camera_lr)
     gen = torch.Generator().manual_seed(cfg.seed)
     T = len(T_world_cam)
     for _ in range(cfg.camera_iterations):
         frames = torch.randperm(T, generator=gen)[: cfg.camera_frames]
         opt.zero_grad()
         poses = traj()[frames].float()
-        loss = scene.composition(poses, frames) + cfg.joint_weight * scene.joints(poses, frames)
+        zoom = focal()[frames].float() if focal is not None else None
+        loss = scene.composition(poses, frames, zoom) + cfg.joint_weight * scene.joints(poses, frames, zoom)
         loss.backward()
         opt.step()
     with torch.no_grad():
-        return _rigid(traj().numpy())
+        return _rigid(traj().numpy()), focal().numpy() if focal is not None else None
 
 
-def _per_frame_step(scene: _Scene, T_world_cam: np.ndarray, cfg: RefineConfig) -> np.ndarray:
+def _per_frame_step(scene: _Scene, T_world_cam: np.ndarray, cfg: RefineConfig, zooms: bool = False
+                    ) -> tuple[np.ndarray, None]:  # fmt: skip
     """The iNeRF baseline: every frame's camera on its own, composition loss only (every
     frame in every step: a frame left out would drift on its optimiser's momentum)."""
     import torch
@@ -225,7 +250,7 @@ def _per_frame_step(scene: _Scene, T_world_cam: np.ndarray, cfg: RefineConfig) -
         loss.backward()
         opt.step()
     with torch.no_grad():
-        return _rigid((init @ se3_exp(xi)).numpy())
+        return _rigid((init @ se3_exp(xi)).numpy()), None
 
 
 def _rigid(T: np.ndarray) -> np.ndarray:
@@ -239,24 +264,25 @@ def _rigid(T: np.ndarray) -> np.ndarray:
     return out
 
 
-def refine_camera(shot: Shot, cfg: RefineConfig | None = None) -> np.ndarray:
+def refine_camera(shot: Shot, cfg: RefineConfig | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """The camera step alone: the path (T, 4, 4) whose rendering of ``shot``'s bodies,
     held in the world, best matches its masks and keypoints (``cfg.baseline``
-    "per-frame": each frame's camera on its own, composition loss only)."""
+    "per-frame": each frame's camera on its own, composition loss only), and, where the
+    lens zooms, the factors (T,) of its focal lengths (else None)."""
     import torch
 
     cfg = cfg or RefineConfig()
     torch.set_num_threads(cfg.threads)
     step = _per_frame_step if cfg.baseline == "per-frame" else _camera_step
-    return step(_Scene(shot, cfg), shot.camera.T_world_cam, cfg)
+    return step(_Scene(shot, cfg), shot.camera.T_world_cam, cfg, shot.lens.zooms)
 
 
 def _state(shot: Shot) -> tuple:
-    return copy.deepcopy((shot.camera, [(a.body, a.joint_names, a.joints_world) for a in shot.actors]))
+    return copy.deepcopy((shot.camera, shot.lens, [(a.body, a.joint_names, a.joints_world) for a in shot.actors]))
 
 
 def _restore(shot: Shot, state: tuple) -> None:
-    shot.camera, bodies = state
+    shot.camera, shot.lens, bodies = state
     for actor, (body, names, joints) in zip(shot.actors, bodies):
         actor.body, actor.joint_names, actor.joints_world = body, names, joints
 
@@ -297,7 +323,10 @@ def refine(shot: Shot, cfg: RefineConfig | None = None) -> Shot:
             kept = _state(shot), placed
             t_round = time.perf_counter()
             step = _per_frame_step if cfg.baseline == "per-frame" else _camera_step
-            shot.camera.T_world_cam = step(scene, shot.camera.T_world_cam, cfg)
+            shot.camera.T_world_cam, zoom = step(scene, shot.camera.T_world_cam, cfg, shot.lens.zooms)
+            if zoom is not None:
+                shot.lens.fx, shot.lens.fy = shot.lens.fx * zoom, shot.lens.fy * zoom
+                scene.set_lens(shot)
             entry = {"camera": scene.loss(shot.camera.T_world_cam, cfg.joint_weight)}
             if cfg.baseline == "none":  # the bodies with the refined camera
                 bodies_c = camera_space_from_world(shot, shot.camera.T_world_cam, placed["actors"], body, masks)
@@ -315,6 +344,7 @@ def refine(shot: Shot, cfg: RefineConfig | None = None) -> Shot:
             if not entry["kept"]:
                 _restore(shot, kept[0])
                 placed = kept[1]
+                scene.set_lens(shot)
                 scene.pose(shot)
                 break
             gain, best = 1.0 - last / best, last
@@ -325,5 +355,6 @@ def refine(shot: Shot, cfg: RefineConfig | None = None) -> Shot:
         report["bodies"] = placed
     seconds = time.perf_counter() - t0
     shot.meta["refine"] = {**report, "seconds": seconds}
-    shot.record("refine", asdict(cfg), wrote=["camera", "actors.body", "actors.joints_world"], seconds=seconds)
+    wrote = ["camera", "actors.body", "actors.joints_world"] + (["lens"] if shot.lens.zooms else [])
+    shot.record("refine", asdict(cfg), wrote=wrote, seconds=seconds)
     return shot

@@ -100,3 +100,21 @@ class CameraTrajectory(nn.Module):
             path = torch.cat([path[:span], path[:-span] @ path[span:]])
             span *= 2
         return path
+
+
+class FocalCurve(nn.Module):
+    """A zooming lens's correction: each frame's focal length times exp(f_F(t)), f_F a
+    small MLP of time like f_W and f_V. Its last layer starts from N(0, 1e-6) (the lens
+    starts as it was); the hidden ones from torch's default (with every weight that
+    small no gradient reaches them, and the curve could only scale the whole shot)."""
+
+    def __init__(self, num_frames: int, hidden: int = 16) -> None:
+        super().__init__()
+        self.register_buffer("times", torch.linspace(-1.0, 1.0, num_frames, dtype=torch.float64)[:, None])
+        self.f_f = nn.Sequential(nn.Linear(1, hidden), nn.SiLU(), nn.Linear(hidden, 1)).double()
+        for p in self.f_f[-1].parameters():
+            nn.init.normal_(p, 0.0, INIT_STD)
+
+    def forward(self) -> torch.Tensor:
+        """(T,) the factors."""
+        return torch.exp(self.f_f(self.times)[:, 0])
