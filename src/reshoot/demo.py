@@ -1,8 +1,8 @@
 """``make demo``: the main job on a default input the project makes itself.
 
 It renders a synthetic shot with ``reshoot synth``, runs ``reshoot extract`` on its video
-(the stages that exist: decode, perceive, camera_init, bodies), and scores the result against the ground
-truth with ``reshoot eval``. ``make_ground_truth`` (stick figures, no rendering) makes the
+(the stages that exist: decode, perceive, camera_init, bodies, refine), and scores the result against
+the ground truth with ``reshoot eval``. ``make_ground_truth`` (stick figures, no rendering) makes the
 small shots of the unit tests.
 """
 
@@ -87,9 +87,9 @@ def run_demo(out: Path) -> None:
     from reshoot.cli import main as cli
 
     print("reshoot demo: renders a synthetic shot with exact ground truth (`reshoot synth`: an arc around two\n"
-          "anny actors, 3 s), runs what exists of the extraction on its video (`reshoot extract`: decode,\n"
-          "perceive, camera, bodies; the refine and transfer stages are not built yet) and scores it against\n"
-          "the truth.\n")
+          "anny actors, 3 s), runs the extraction on its video (`reshoot extract`: decode, perceive, camera,\n"
+          "bodies, refine by differentiable filming; the transfer stage is not built yet) and scores it\n"
+          "against the truth.\n")
     steps = [
         ["synth", "--shot-type", "arc", "--people", "2", "--seconds", "3", "--seed", "0", "--out", str(out / "shot")],
         ["extract", str(out / "shot" / "video.mp4"), "--out", str(out / "run")],
@@ -102,5 +102,5 @@ def run_demo(out: Path) -> None:
             raise SystemExit(f"reshoot demo: `reshoot {argv[0]}` failed")
         print()
     print(f"outputs in {out}/: shot/video.mp4 and shot/gt/ (ground truth), run/shot/ (what extract found), "
-          "run/overlay.mp4 (the people it found and their fitted bodies, drawn on the video) and run/camera_path.png "
-          "(the camera it solved)")
+          "run/overlay.mp4 (the people it found and their refined bodies, drawn on the video) and run/camera_path.png "
+          "(the camera it solved and refined)")

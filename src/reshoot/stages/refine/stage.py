@@ -6,17 +6,19 @@ actor a flat colour on white, soft edges at ``RefineConfig.width`` pixels across
 compared with the shot's instance masks painted the same way (``losses.composition_
 loss``, two-sided), and their keypoints with the detected ones (``losses.joint_loss``).
 
-Our method (``baseline="none"``) alternates, round after round while the loss over all
-frames falls by at least ``min_gain``:
+Ours (``baseline="none"``) alternates, round after round while the loss over all frames
+falls by at least ``min_gain``:
 
 1. **camera**: the bodies held in the world, the path re-parameterised as the paper's
-   continuous screw motion (``trajectory.CameraTrajectory``, Eq. 4-8) and optimised as a
-   whole, a random subset of frames per Adam step (its parameters are shared by every
-   frame, so any frame's gradient moves the whole path);
+   continuous screw motion (``trajectory.CameraTrajectory``, Eq. 4-8: corrections in
+   each camera's own frame; a still or panning camera, as the camera stage found it,
+   stays so) and optimised as a whole, a random subset of frames per Adam step (its
+   parameters are shared by every frame, so any frame's gradient moves the whole path);
+   where the lens zooms, its focal length with it (``trajectory.FocalCurve``);
 2. **bodies**: every body carried into the refined camera's frame (S_c), its outline
    fitted to its mask with its keypoints (``fit.fit_track`` from where it is), and put
    back in the world with the refined camera, S*_w = f_H(S_c, C*) (Eq. 3,
-   ``bodies.stage.place_in_world``: scale, ground and planted feet settled again).
+   ``bodies.stage.place_in_world``: the scale and the ground settled again).
 
 A round that does not lower the loss is undone. The baselines, in the same code:
 ``init-only`` leaves the shot as the bodies stage left it (the paper's SLAM + body
