@@ -150,10 +150,6 @@ class FitStart:
     T_cam_root: np.ndarray
     """(T, 4, 4)"""
 
-    @classmethod
-    def of(cls, fit: TrackFit) -> FitStart:
-        return cls(fit.phenotype, fit.bone_rotvec, fit.T_cam_root)
-
 
 def _initial_root(kpts: np.ndarray, conf: np.ndarray, K: np.ndarray, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Root rotations (T, 3, 3) and translations (T, 3) in camera coordinates from the
