@@ -82,8 +82,8 @@ class RefineConfig:
     """the body step's world lift pins planted feet again (``bodies.world.lift``). Off:
     the shift that keeps a planted foot still moves the body off the outline the step has
     just fitted, and the rounds fight it. Measured with / without: the tests' walker
-    (arc, 480x270) person IoU 0.684 (its body steps raised the loss and were undone) /
-    0.796; the standard suite's static-2p: IoU 0.769 / 0.775, W-MPJPE 131 / 146 mm, foot
+    (arc, 480x270, IoU 0.684 before refine) person IoU 0.707 (every body step raised the
+    loss and was undone) / 0.796; the standard suite's static-2p: IoU 0.769 / 0.775, W-MPJPE 131 / 146 mm, foot
     skating 27.6 / 30.4 mm a frame; arc-1p: 0.839 / 0.847, 66 / 66 mm, 12.9 / 13.2"""
     seed: int = 0
     threads: int = 2
