@@ -59,7 +59,7 @@ class RefineConfig:
     frames: 10 s a round) 0.769 / 0.775 / 0.780; the loss still falls by 4-8 % in the
     third round, the metrics barely move"""
     min_gain: float = 0.01
-    """another round follows one that lowered the loss by at least this fraction (a round
+    """another round follows one that lowered the loss by at least this fraction (a step
     that raises it is undone)"""
     camera_iterations: int = 80
     camera_frames: int = 16
@@ -83,8 +83,9 @@ class RefineConfig:
     the shift that keeps a planted foot still moves the body off the outline the step has
     just fitted, and the rounds fight it. Measured with / without: the tests' walker
     (arc, 480x270, IoU 0.684 before refine) person IoU 0.707 (every body step raised the
-    loss and was undone) / 0.796; the standard suite's static-2p: IoU 0.769 / 0.775, W-MPJPE 131 / 146 mm, foot
-    skating 27.6 / 30.4 mm a frame; arc-1p: 0.839 / 0.847, 66 / 66 mm, 12.9 / 13.2"""
+    loss and was undone) / 0.796; the standard suite's static-2p: IoU 0.769 / 0.775,
+    W-MPJPE 131 / 146 mm, foot skating 27.6 / 30.4 mm a frame; arc-1p: 0.839 / 0.847,
+    66 / 66 mm, 12.9 / 13.2"""
     seed: int = 0
     threads: int = 2
 
