@@ -38,7 +38,7 @@ def _joints_off_px(shot: Shot, T_world_cam: np.ndarray, truth: Shot) -> np.ndarr
 
 
 def _turned(T_world_cam: np.ndarray, yaw_deg: np.ndarray, pitch_deg: np.ndarray) -> np.ndarray:
-    """Each camera turned about its own axes (pan ``yaw``, tilt ``pitch``), in place."""
+    """A copy of the path with each camera turned about its own axes (pan ``yaw``, tilt ``pitch``)."""
     out = T_world_cam.copy()
     for t, (y, p) in enumerate(zip(np.radians(yaw_deg), np.radians(pitch_deg))):
         Ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
