@@ -7,15 +7,16 @@ Suites
 ``footage``   every clip in ``../shared/footage`` (no ground truth: people found, speed)
 
 A synthetic shot is generated, then ``reshoot extract`` runs on its video (it is not
-handed the ground truth) and its result is scored against the ground truth: today the
-perception keys (detection recall and precision, id switches, 2D keypoint error, mask
-IoU). The bench also checks the metric code on the ground truth against itself
+handed the ground truth) and its result is scored against the ground truth: perception
+(detection recall and precision, id switches, 2D keypoint error, mask IoU), camera,
+bodies, and the refine stage against its baselines (init-only, per-frame) run on the
+same bodies-stage result (CineTrans Table 1). The bench also checks the metric code on the ground truth against itself
 (``gt_self_check`` in the JSON), the generation time, and how often mediapipe's own Pose
 finds each fully visible actor (do the actors look human to a real detector?).
 
-Writes ``DIR/results.json`` (one record per shot), ``DIR/results.md`` (a table per shot
-type, and a summary), ``DIR/contact.jpg`` (four overlay frames of every shot: masks and
-keypoints as perceived) and the shots and runs in ``DIR/shots/NAME/`` (``DIR/runs/`` for
+Writes ``DIR/results.json`` (one record per shot), ``DIR/results.md`` (tables per shot
+type, the refine table, and a summary), ``DIR/contact.jpg`` (four overlay frames of every
+shot: what extract found, the refined bodies drawn on) and the shots and runs in ``DIR/shots/NAME/`` (``DIR/runs/`` for
 footage).
 """
 
