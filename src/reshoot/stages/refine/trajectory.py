@@ -13,7 +13,10 @@ Poses are camera-to-world (``T_world_cam``); ``A`` acts in each camera's own fra
 centre is a screw about an axis metres away, w and v large and opposed: on a synthetic
 arc whose path drifted off by 0.5-1.5 degrees, the world-frame path brought the actors'
 joints from 8.1 px off to 1.9 px (the first frame barely moved: 4.0 -> 3.7 px), the
-camera-frame one to CAMERA_FRAME_PX.
+camera-frame one to 1.8 px (3.3 px at the first frame); each frame's camera on its own
+reaches 0.8 px. With every weight at N(0, 1e-6) no gradient reaches the MLPs' hidden
+layers (SiLU(0) = 0): f_W and f_V act as constants, and the path can correct a drift
+that grows evenly along the shot, not one that comes and goes.
 
 What the paper leaves sequential, this does jointly. The official code optimises frame
 after frame, each from the previous refined camera (c^init_t = c*_{t-1}), and never
