@@ -113,10 +113,12 @@ REFINE_METHODS = ("init-only", "per-frame", "ours (raster)")
 frame's camera on its own, and the refine stage"""
 
 
-def _refine_variants(run: Path, refined: Any, gt: Any, render_labels: Any) -> dict[str, dict] | None:
+def _refine_variants(run: Path, refined: Any, gt: Any, render_labels: Any,
+                     refined_metrics: dict | None = None) -> dict[str, dict] | None:  # fmt: skip
     """Each method of :data:`REFINE_METHODS` on the shot as the bodies stage left it
     (``RUN/cache/bodies``), scored: against ``gt``, or (footage) against the shot's own
-    masks and keypoints; with its seconds."""
+    masks and keypoints; with its seconds. ``refined_metrics``: the refined shot's
+    scores, when they are in hand already."""
     import copy
 
     from reshoot.eval.evaluate import evaluate
@@ -133,7 +135,8 @@ def _refine_variants(run: Path, refined: Any, gt: Any, render_labels: Any) -> di
              "ours (raster)": (refined, refined.meta["refine"]["seconds"])}  # fmt: skip
     out = {}
     for name, (shot, seconds) in shots.items():
-        metrics = evaluate(shot, gt, render_labels=render_labels)
+        mine = shot is refined and refined_metrics is not None
+        metrics = refined_metrics if mine else evaluate(shot, gt, render_labels=render_labels)
         out[name] = {**{k: metrics.get(k) for k in REFINE_KEYS}, "seconds": seconds}
     out["ours (raster)"]["rounds_kept"] = refined.meta["refine"].get("rounds_kept")
     return out
@@ -175,7 +178,7 @@ def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress) -> dict
     }  # fmt: skip
     if progress:
         progress(f"{spec.name}: refine baselines")
-    record["refine"] = _refine_variants(out / "run", est, gt, render_labels)
+    record["refine"] = _refine_variants(out / "run", est, gt, render_labels, metrics)
     if detect:
         if progress:
             progress(f"{spec.name}: mediapipe realism check")

@@ -101,12 +101,13 @@ def _coverage(p: torch.Tensor, tri: torch.Tensor, contour: torch.Tensor, sigma: 
 
 
 _NEIGHBOURS: dict[tuple, torch.Tensor] = {}
-"""``_neighbours`` of the meshes seen so far (a body's faces do not change from call to call)"""
+"""``_neighbours`` of the meshes seen so far, by their faces' content (a body's faces are
+the same from call to call)"""
 
 
 def _neighbours(faces: torch.Tensor) -> torch.Tensor:
     """(F, 3) the face across each edge (ab, bc, ca) of each face; -1 on an open border."""
-    key = (faces.data_ptr(), tuple(faces.shape), faces._version)
+    key = (tuple(faces.shape), faces.detach().cpu().numpy().tobytes())
     if key not in _NEIGHBOURS:
         if len(_NEIGHBOURS) > 16:
             _NEIGHBOURS.clear()
@@ -115,6 +116,7 @@ def _neighbours(faces: torch.Tensor) -> torch.Tensor:
 
 
 def _edge_neighbours(faces: torch.Tensor) -> torch.Tensor:
+    """:func:`_neighbours`, computed."""
     F = len(faces)
     edges = torch.stack([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]], 1).reshape(-1, 2)  # (3F, 2)
     key = edges.sort(1).values

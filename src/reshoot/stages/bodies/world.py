@@ -264,6 +264,8 @@ second is planted (a walking foot swings at about 1.5 body heights per second)""
 MIN_CONTACT_FRAMES = 3
 MAX_PIN_M = 0.3
 """the most a body is shifted to keep a planted foot still"""
+
+
 def _planted(feet_cam: np.ndarray, feet: np.ndarray, T_world_cam: np.ndarray, seen: np.ndarray, size: float,
              fps: float) -> np.ndarray:  # fmt: skip
     """(T, 2) bool: which feet are planted. Judged by how the footage sees them move,

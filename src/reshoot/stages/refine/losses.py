@@ -28,13 +28,18 @@ def label_shares(labels: torch.Tensor, count: int, size: tuple[int, int]) -> tor
     return torch.stack(shares, 1)
 
 
+def paint(shares: torch.Tensor, colours: torch.Tensor) -> torch.Tensor:
+    """Label shares (N, P + 1, h, w) (``label_shares``) painted in ``colours`` (P, 3), the
+    background (label 0) white: (N, h, w, 3)."""
+    palette = torch.cat([torch.ones(1, 3, dtype=colours.dtype), colours])
+    return torch.einsum("nkhw,kc->nhwc", shares.to(colours.dtype), palette)
+
+
 def target_image(labels: torch.Tensor, colours: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """The observed instance masks ``labels`` (N, H, W) uint8 (0 background, k + 1 actor
     k) painted in ``colours`` (P, 3) on white, area-averaged down to ``size`` (w, h):
     (N, h, w, 3)."""
-    shares = label_shares(labels, len(colours) + 1, size).to(colours.dtype)
-    palette = torch.cat([torch.ones(1, 3, dtype=colours.dtype), colours])  # white background
-    return torch.einsum("nkhw,kc->nhwc", shares, palette)
+    return paint(label_shares(labels, len(colours) + 1, size), colours)
 
 
 def composition_loss(rendered: torch.Tensor, target: torch.Tensor, two_sided: bool = True,

@@ -31,13 +31,14 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
 from reshoot.errors import InputError
 from reshoot.shot import Shot
-from reshoot.stages.bodies.fit import FitConfig
+from reshoot.stages.bodies.fit import FitConfig, Silhouettes
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ class _Scene:
 
         from reshoot.render.overlay import PALETTE
         from reshoot.render.soft import SoftRaster
-        from reshoot.stages.refine.losses import label_shares
+        from reshoot.stages.refine.losses import label_shares, paint
 
         W, H = shot.video.width, shot.video.height
         w = min(cfg.width, W)
@@ -112,8 +113,7 @@ class _Scene:
         P = len(shot.actors)
         self.colours = torch.tensor(PALETTE[np.arange(P) % len(PALETTE)] / 255.0, dtype=torch.float32)
         self.shares = label_shares(torch.from_numpy(shot.masks.labels), P + 1, (w, h))  # (T, P + 1, h, w)
-        palette = torch.cat([torch.ones(1, 3), self.colours])  # white background
-        self.target = torch.einsum("nkhw,kc->nhwc", self.shares, palette)
+        self.target = paint(self.shares, self.colours)
         self.pose(shot)
 
     def set_lens(self, shot: Shot) -> None:
@@ -134,6 +134,12 @@ class _Scene:
             return K
         extra = torch.stack([K[:, 0, 0], K[:, 1, 1], torch.zeros_like(zoom)], -1) * (zoom - 1.0)[:, None]
         return K + torch.diag_embed(extra)
+
+    def silhouettes(self, k: int) -> Silhouettes:
+        """Actor ``k``'s masks at the working size, for its body's outline fit."""
+        mine = self.shares[:, k + 1]
+        others = self.shares[:, 1:].sum(1) - mine
+        return Silhouettes(target=mine.numpy(), known=(others < 0.5).numpy(), K=self.K_work.double().numpy())
 
     def pose(self, shot: Shot) -> None:
         """Pose the actors' bodies (as ``shot`` has them now) in the world."""
@@ -273,6 +279,11 @@ def _rigid(T: np.ndarray) -> np.ndarray:
     return out
 
 
+def _step(cfg: RefineConfig) -> Callable[..., tuple[np.ndarray, np.ndarray | None]]:
+    """The camera step of ``cfg.baseline``: the per-frame poses, or ours."""
+    return _per_frame_step if cfg.baseline == "per-frame" else _camera_step
+
+
 def refine_camera(shot: Shot, cfg: RefineConfig | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """The camera step alone: the path (T, 4, 4) whose rendering of ``shot``'s bodies,
     held in the world, best matches its masks and keypoints (``cfg.baseline``
@@ -282,8 +293,7 @@ def refine_camera(shot: Shot, cfg: RefineConfig | None = None) -> tuple[np.ndarr
 
     cfg = cfg or RefineConfig()
     torch.set_num_threads(cfg.threads)
-    step = _per_frame_step if cfg.baseline == "per-frame" else _camera_step
-    return step(_Scene(shot, cfg), shot.camera.T_world_cam, cfg, shot.lens.zooms)
+    return _step(cfg)(_Scene(shot, cfg), shot.camera.T_world_cam, cfg, shot.lens.zooms)
 
 
 def _state(shot: Shot) -> tuple:
@@ -301,7 +311,6 @@ def refine(shot: Shot, cfg: RefineConfig | None = None) -> Shot:
     instance masks) by differentiable rendering; ``meta.refine`` says what each round did."""
     import torch
 
-    from reshoot.stages.bodies.fit import Silhouettes
     from reshoot.stages.bodies.stage import BodiesConfig, camera_space_from_world, place_in_world
 
     cfg = cfg or RefineConfig()
@@ -324,17 +333,13 @@ def refine(shot: Shot, cfg: RefineConfig | None = None) -> Shot:
         best = start["total"]
         ground_known = shot.meta.get("camera_init", {}).get("ground") is not None
         placed = shot.meta["bodies"]  # how the bodies were last put in the world (their sizes)
-        if cfg.baseline == "none":
-            body = replace(cfg.body, threads=cfg.threads)
-            K, width = shot.lens.K(), scene.raster.width
-            masks = {k: Silhouettes.from_labels(shot.masks.labels, k + 1, K, width) for k in scene.actors}
+        body = replace(cfg.body, threads=cfg.threads)
         for r in range(1 if cfg.baseline == "per-frame" else cfg.rounds):
             t_round, before = time.perf_counter(), best
             entry: dict = {}
             # 1. the camera, the bodies held
             kept = _state(shot)
-            step = _per_frame_step if cfg.baseline == "per-frame" else _camera_step
-            shot.camera.T_world_cam, zoom = step(scene, shot.camera.T_world_cam, cfg, shot.lens.zooms)
+            shot.camera.T_world_cam, zoom = _step(cfg)(scene, shot.camera.T_world_cam, cfg, shot.lens.zooms)
             if zoom is not None:
                 shot.lens.fx, shot.lens.fy = shot.lens.fx * zoom, shot.lens.fy * zoom
                 scene.set_lens(shot)
@@ -348,6 +353,7 @@ def refine(shot: Shot, cfg: RefineConfig | None = None) -> Shot:
             # 2. the bodies with the refined camera
             if cfg.baseline == "none":
                 kept = _state(shot), placed
+                masks = {k: scene.silhouettes(k) for k in scene.actors}  # through the lens as refined
                 bodies_c = camera_space_from_world(shot, shot.camera.T_world_cam, placed["actors"], body, masks)
                 placed = place_in_world(shot, bodies_c, shot.camera.T_world_cam, ground_known,
                                         BodiesConfig(fit=body, pin_feet=cfg.pin_feet))  # fmt: skip
