@@ -12,11 +12,13 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 export ANNY_CACHE_DIR  := $(CURDIR)/.cache/anny
 export WARP_CACHE_PATH := $(CURDIR)/.cache/warp
 STAMP  := $(VENV)/.installed
+GLTF_VALIDATOR := 2.0.0-dev.3.10
+VALIDATOR := .cache/node/node_modules/gltf-validator/package.json
 
 .PHONY: install test demo system-deps clean-venv
 .DEFAULT_GOAL := test
 
-install: $(STAMP)
+install: $(STAMP) $(VALIDATOR)
 
 $(STAMP): pyproject.toml requirements/no-deps.txt scripts/system-deps.sh scripts/warm_caches.py
 	bash scripts/system-deps.sh
@@ -28,6 +30,12 @@ $(STAMP): pyproject.toml requirements/no-deps.txt scripts/system-deps.sh scripts
 	$(PIP) install -q -e ".[test]"
 	$(PIP) install -q --no-deps -r requirements/no-deps.txt
 	$(PY) scripts/warm_caches.py
+	touch $@
+
+# the Khronos glTF validator, for the tests of scene.glb
+$(VALIDATOR): scripts/system-deps.sh
+	bash scripts/system-deps.sh
+	npm install --silent --no-audit --no-fund --prefix .cache/node gltf-validator@$(GLTF_VALIDATOR)
 	touch $@
 
 test: install

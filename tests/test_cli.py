@@ -75,11 +75,12 @@ def test_known_errors_are_one_line_with_exit_code_1(tmp_path, small_shot, capsys
 def test_demo_runs(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
     out = capsys.readouterr().out
-    assert "not built yet" in out and "det_recall" in out and "2 people" in out
+    assert "2 people" in out and "wmpjpe_mm" in out and "Blender" in out  # extract, eval, where the outputs are
     assert (tmp_path / "demo" / "shot" / "video.mp4").is_file()
     assert (tmp_path / "demo" / "shot" / "gt" / "shot.json").is_file()
     assert (tmp_path / "demo" / "run" / "shot" / "shot.json").is_file()
-    assert (tmp_path / "demo" / "run" / "overlay.mp4").is_file()
+    for name in ("scene.glb", "overlay.mp4", "trajectory.png", "report.json", "report.md"):
+        assert (tmp_path / "demo" / "run" / name).is_file()
 
 
 def test_eval_renders_bodies_for_the_composition_metrics(tmp_path, body_shot, capsys):

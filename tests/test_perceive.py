@@ -40,7 +40,7 @@ def test_extract_finds_and_follows_the_actors_of_a_synthetic_shot(two_people, tm
     assert "2 people" in capsys.readouterr().out
     est, gt = Shot.load(tmp_path / "shot"), Shot.load(two_people / "gt")
     assert (tmp_path / "overlay.mp4").stat().st_size > 0 and est.stages == ["perceive", "camera_init", "bodies", "refine"]
-    assert (tmp_path / "camera_path.png").stat().st_size > 0
+    assert (tmp_path / "trajectory.png").stat().st_size > 0 and (tmp_path / "scene.glb").stat().st_size > 0
     # a locked-off shot: seen as one, and held exactly still
     assert est.meta["camera_init"]["model"] == "static" and np.ptp(est.camera.T_world_cam, axis=0).max() == 0
     s = perception_scores(est, gt)
@@ -141,7 +141,8 @@ def test_extract_refuses_what_is_not_a_video(tmp_path, capsys):
 def test_real_footage_one_person_is_one_track(footage_dir, tmp_path):
     from reshoot.pipeline import extract
 
-    shot = Shot.load(extract(footage_dir / "mmhuman3d_single_person_demo.mp4", tmp_path, overlay=False))
+    run = extract(footage_dir / "mmhuman3d_single_person_demo.mp4", tmp_path, stop_after="perceive", outputs=False)
+    shot = Shot.load(run.shot_dir)
     longest = max(a.present.sum() for a in shot.actors)
     assert longest >= 0.9 * shot.num_frames  # the one person, followed through the clip
     assert shot.masks.labels.any(axis=(1, 2)).mean() >= 0.9

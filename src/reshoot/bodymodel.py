@@ -76,19 +76,13 @@ def pose_body(
     ``bone_quats_wxyz`` (T, B, 4): each bone's rotation about its own head (anny's
     "local-ref"); the root's entry is ignored, its world pose is ``T_world_root`` (T, 4, 4).
     """
-    import roma
     import torch
-
-    from reshoot.frames import quat_wxyz_to_xyzw
 
     anny_model = load_anny(variant_of(model), "float64")
     T, B = bone_quats_wxyz.shape[:2]
     if B != anny_model.bone_count:
         raise ReshootError(f"body has {B} bones but {model} has {anny_model.bone_count}")
-    rot = roma.unitquat_to_rotmat(quat_wxyz_to_xyzw(torch.from_numpy(bone_quats_wxyz)))
-    pose = torch.eye(4, dtype=torch.float64).repeat(T, B, 1, 1)
-    pose[:, :, :3, :3] = rot
-    pose[:, 0] = torch.from_numpy(T_world_root)
+    pose = pose_parameters(bone_quats_wxyz, T_world_root)
     pheno = {k: torch.full((1,), float(v), dtype=torch.float64) for k, v in phenotype.items()}
     verts, heads = [], []
     with torch.no_grad():
@@ -98,6 +92,21 @@ def pose_body(
             verts.append(out["vertices"].numpy())
             heads.append(out["bone_poses"][:, :, :3, 3].numpy())
     return PosedBody(np.concatenate(verts), np.concatenate(heads), anny_model.get_triangular_faces().numpy())
+
+
+def pose_parameters(bone_quats_wxyz: np.ndarray, T_world_root: np.ndarray) -> torch.Tensor:
+    """anny's ``pose_parameters`` (T, B, 4, 4) float64 for a shot's body: each bone's
+    rotation (``bone_quats_wxyz`` (T, B, 4)), the root's entry its world pose (``T_world_root`` (T, 4, 4))."""
+    import roma
+    import torch
+
+    from reshoot.frames import quat_wxyz_to_xyzw
+
+    T, B = bone_quats_wxyz.shape[:2]
+    pose = torch.eye(4, dtype=torch.float64).repeat(T, B, 1, 1)
+    pose[:, :, :3, :3] = roma.unitquat_to_rotmat(quat_wxyz_to_xyzw(torch.from_numpy(bone_quats_wxyz)))
+    pose[:, 0] = torch.from_numpy(T_world_root)
+    return pose
 
 
 def stature_m(phenotype: dict[str, float], variant: str = "render") -> float:

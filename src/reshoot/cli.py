@@ -1,5 +1,5 @@
-"""The ``reshoot`` command line: wires stages, shows progress, turns known errors into
-one clear line (exit 1). Anything unexpected is a bug: it prints the traceback, keeps it
+"""The ``reshoot`` command line: wires stages, shows progress, turns known errors (bad
+input, a full disk) into one clear line (exit 1). Anything unexpected is a bug: it prints the traceback, keeps it
 in a log file and exits 2.
 
 Heavy modules are imported inside the commands, so ``reshoot --help`` stays instant.
@@ -8,6 +8,7 @@ Heavy modules are imported inside the commands, so ``reshoot --help`` stays inst
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
@@ -122,61 +123,83 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    import numpy as np
     from tqdm import tqdm
 
     from reshoot.pipeline import ExtractConfig, extract
-    from reshoot.shot import Shot
 
     cfg = ExtractConfig()
     cfg.decode.shot, cfg.decode.max_side_px, cfg.decode.allow_damaged = args.shot, args.max_side, args.allow_damaged
     cfg.camera_init.solve.model, cfg.camera_init.solve.focal_px = args.camera_model, args.focal_px
     cfg.refine.baseline = args.baseline
     bars: dict[str, tqdm] = {}
+    units = {"perceive": "frame", "camera_init": "frame", "bodies": "person", "refine": "step"}
 
     def progress(stage: str, done: int, total: int) -> None:
         if stage not in bars:
-            bars[stage] = tqdm(total=total, desc=stage, unit="frame", file=sys.stderr, leave=False)
+            for bar in bars.values():  # one bar at a time: the stage before is done
+                bar.close()
+            bars[stage] = tqdm(total=total, desc=f"{stage:<11}", unit=units[stage], file=sys.stderr, leave=False,
+                               bar_format="{desc} {percentage:3.0f}%|{bar:24}| {n_fmt}/{total_fmt} {unit}s "
+                               "[{elapsed} elapsed, {remaining} left]")  # fmt: skip
         bars[stage].update(done - bars[stage].n)
 
     started = time.perf_counter()
     try:
-        shot_dir = extract(args.video, args.out, cfg, stop_after=args.stop_after, force=args.force, progress=progress)
+        run = extract(args.video, args.out, cfg, stop_after=args.stop_after, from_stage=args.from_stage, force=args.force,
+                      overwrite=args.overwrite, progress=progress)  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"reshoot: interrupted; the finished stages are kept in {args.out}: run the same command again to go on",
+              file=sys.stderr)  # fmt: skip
+        return 130
     finally:
         for bar in bars.values():
             bar.close()
-    shot = Shot.load(shot_dir)
-    took = time.perf_counter() - started
-    print(f"{args.video}: {shot.num_frames} frames, {len(shot.actors)} people, {took:.1f} s "
-          f"({1000 * took / shot.num_frames:.0f} ms/frame)")  # fmt: skip
-    for actor in shot.actors:
-        print(f"  person {actor.track_id}: in {int(actor.present.sum())} frames")
+    _print_run(args, run, time.perf_counter() - started)
+    return 0
+
+
+def _print_run(args: argparse.Namespace, run, took: float) -> None:
+    """What ``reshoot extract`` found and made, from its report."""
+    import numpy as np
+
+    from reshoot.shot import Shot
+
+    shot, report, out = Shot.load(run.shot_dir), run.report, Path(args.out)
+    reused = [s["stage"] for s in report["stages"] if s["stage"] in STAGE_NAMES and s["stage"] not in run.ran]
+    people = f"{len(shot.actors)} {'person' if len(shot.actors) == 1 else 'people'}"
+    print(f"{args.video}: {shot.num_frames} frames, {people}, {took:.1f} s"
+          + (f" ({', '.join(reused)} reused)" if reused else ""))  # fmt: skip
+    if run.seconds:
+        print("  seconds: " + ", ".join(f"{k.removeprefix('output ')} {v:.1f}" for k, v in run.seconds.items())
+              + f"; outputs {report['seconds']['outputs']:.1f}; peak memory {report['peak_memory_mb']:.0f} MB")  # fmt: skip
     if shot.camera is not None:
         meta = shot.meta.get("camera_init", {})
         print(f"  camera: {meta.get('model')} shot, focal {np.median(shot.lens.fx):.0f} px ({meta.get('focal_source')}"
               f"{', zooms' if shot.lens.zooms else ''}), {meta.get('registered')}/{meta.get('frames')} frames solved, "
               f"background reprojection {meta.get('reprojection_px') or float('nan'):.2f} px")  # fmt: skip
-        for note in meta.get("notes", [])[1:]:
-            print(f"    note: {note}")
     if "bodies" in shot.meta:
         meta = shot.meta["bodies"]
         scale = f"metric, {meta['scale']:.3g} m per camera unit" if meta["metric"] else "scale unresolved"
         print(f"  world: ground from {meta['ground']}, {scale}")
-        for actor in shot.actors:
-            info = meta["actors"].get(str(actor.track_id), {})
-            if actor.body is not None:
-                print(f"  body {actor.track_id}: {info['stature_m']:.2f} m tall, fitted on {info['frames_seen']} frames "
-                      f"({info['frames_bridged']} bridged), keypoints {info['reprojection_px']:.1f} px")  # fmt: skip
-            for note in info.get("notes", []):
-                print(f"    note ({actor.track_id}): {note}")
-        for note in meta["notes"]:
-            print(f"    note: {note}")
-        if "refine" in shot.meta:
-            print("  " + _refine_line(shot.meta["refine"]))
-        print(f"wrote {shot_dir}, {Path(args.out) / 'overlay.mp4'} and {Path(args.out) / 'camera_path.png'}")
-    else:
-        print(f"wrote {shot_dir} and {Path(args.out) / 'overlay.mp4'}")
-    return 0
+    for person in report["people"]:
+        line = f"  person {person['track_id']}: in {person['frames_present']} frames"
+        if person["body"]:
+            line += (f", body {person['stature_m']:.2f} m tall, fitted on {person['frames_seen']} frames, keypoints "
+                     f"{person['keypoint_reprojection_px']:.1f} px")  # fmt: skip
+        print(line)
+    if "refine" in shot.meta:
+        print("  " + _refine_line(shot.meta["refine"]))
+    comp = report.get("composition")
+    if comp is not None:
+        print(f"  fit to the footage: PA {comp['pa']:.2f} %, person IoU {comp['iou_person']:.3f}, "
+              f"2D joints {comp['mpjpe2d_px']:.1f} px")  # fmt: skip
+    for warning in report.get("warnings", []):
+        print(f"  warning: {warning}")
+    print(f"wrote {out}/: " + ", ".join(["shot/", *report["outputs"]]))
+
+
+STAGE_NAMES = ("perceive", "camera_init", "bodies", "refine")
+"""pipeline.STAGES, without importing the stages here"""
 
 
 def _refine_line(meta: dict) -> str:
@@ -270,13 +293,17 @@ def build_parser() -> argparse.ArgumentParser:
         "and focal length from the background, people masked out), bodies (every person as an anny body, in one "
         "world with the camera, scale from the ground they stand on), refine (differentiable filming: the camera path "
         "whose rendering of the bodies matches the people's masks and keypoints, then the bodies again with it). "
-        "Writes OUT/shot (a shot folder), OUT/overlay.mp4 and OUT/camera_path.png. A stage whose input and settings "
-        "are unchanged is not run again.",
+        "Writes the run folder OUT: shot/ (the shot), scene.glb (the camera and every actor, animated, for Blender "
+        "and other 3D tools), overlay.mp4 (the footage with the bodies drawn on), trajectory.png (the camera and the "
+        "people from above and the side), report.json and report.md (times, fit to the footage, warnings), "
+        "config.json and log.txt. A stage whose input, settings and code are unchanged is not run again; an "
+        "interrupted run goes on from the last finished stage.",
     )
     p.add_argument("video", help="video file or folder of images")
     p.add_argument("--out", required=True, help="run folder")
-    stages = ("perceive", "camera_init", "bodies", "refine")  # pipeline.STAGES, without importing the stages here
-    p.add_argument("--stop-after", default=stages[-1], choices=stages, help="last stage to run")
+    p.add_argument("--stop-after", default=STAGE_NAMES[-1], choices=STAGE_NAMES, help="last stage to run")
+    p.add_argument("--from-stage", default=None, choices=STAGE_NAMES,
+                   help="run this stage and the ones after it again, even if unchanged")
     p.add_argument("--camera-model", default="auto", choices=("auto", "static", "rotation", "general"),
                    help="camera motion model: auto (detected), static (locked-off), rotation (pan/tilt), general")
     p.add_argument("--focal-px", type=float, default=None, metavar="PX",
@@ -290,6 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="working resolution: longer frame side, larger frames are shrunk (default: 1920)")  # fmt: skip
     p.add_argument("--allow-damaged", action="store_true", help="use what decodes from a damaged or truncated file")
     p.add_argument("--force", action="store_true", help="run every stage again, even if unchanged")
+    p.add_argument("--overwrite", action="store_true", help="replace the run of another clip that OUT holds")
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("demo", help="run the main job on a default input the project makes itself")
@@ -298,9 +326,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record comes (tests and tools replace it)."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+_STDERR = _Stderr()
+_STDERR.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+
 def _setup_logging(verbosity: int) -> None:
+    """reshoot's log on stderr at the level asked (warnings by default). The handler has
+    the level, not only the logger: a run may lower the logger's level to keep its own
+    log file (see pipeline.extract) without flooding the terminal."""
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _STDERR.setLevel(level)
+    logger = logging.getLogger("reshoot")
+    logger.setLevel(level)
+    if _STDERR not in logger.handlers:
+        logger.addHandler(_STDERR)
+
+
+#: Errors of the machine, not of reshoot: one line, exit 1, like a bad input.
+MACHINE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -315,14 +370,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("reshoot: interrupted", file=sys.stderr)
         return 130
-    except Exception:  # a bug: keep the traceback
-        text = traceback.format_exc()
-        fd, path = tempfile.mkstemp(prefix=f"reshoot-{time.strftime('%Y%m%d-%H%M%S')}-", suffix=".log")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(f"reshoot {__version__}\nargv: {sys.argv}\n\n{text}")
-        print(text, file=sys.stderr)
-        print(f"reshoot: internal error (a bug, please report it); traceback saved to {path}", file=sys.stderr)
-        return 2
+    except OSError as exc:
+        if exc.errno not in MACHINE_ERRNOS:
+            return _bug()
+        print(f"reshoot: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception:
+        return _bug()
+
+
+def _bug() -> int:
+    """Print the traceback of the exception being handled, keep it in a log file; exit code 2."""
+    text = traceback.format_exc()
+    fd, path = tempfile.mkstemp(prefix=f"reshoot-{time.strftime('%Y%m%d-%H%M%S')}-", suffix=".log")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"reshoot {__version__}\nargv: {sys.argv}\n\n{text}")
+    print(text, file=sys.stderr)
+    print(f"reshoot: internal error (a bug, please report it); traceback saved to {path}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -87,20 +87,25 @@ def run_demo(out: Path) -> None:
     from reshoot.cli import main as cli
 
     print("reshoot demo: renders a synthetic shot with exact ground truth (`reshoot synth`: an arc around two\n"
-          "anny actors, 3 s), runs the extraction on its video (`reshoot extract`: decode, perceive, camera,\n"
-          "bodies, refine by differentiable filming; the transfer stage is not built yet) and scores it\n"
-          "against the truth.\n")
+          "anny actors, 3 s), runs the extraction on its video (`reshoot extract`: perceive, camera, bodies,\n"
+          "refine by differentiable filming, then the scene, overlay, trajectory and report) and scores it\n"
+          "against the truth (`reshoot eval`).\n")
+    run = out / "run"
     steps = [
         ["synth", "--shot-type", "arc", "--people", "2", "--seconds", "3", "--seed", "0", "--out", str(out / "shot")],
-        ["extract", str(out / "shot" / "video.mp4"), "--out", str(out / "run")],
-        ["info", str(out / "run" / "shot")],
-        ["eval", str(out / "run" / "shot"), "--gt", str(out / "shot" / "gt")],
+        ["extract", str(out / "shot" / "video.mp4"), "--out", str(run)],
+        ["eval", str(run / "shot"), "--gt", str(out / "shot" / "gt")],
     ]
     for argv in steps:
         print(f"$ reshoot {' '.join(argv)}")
         if cli(argv) != 0:
             raise SystemExit(f"reshoot demo: `reshoot {argv[0]}` failed")
         print()
-    print(f"outputs in {out}/: shot/video.mp4 and shot/gt/ (ground truth), run/shot/ (what extract found), "
-          "run/overlay.mp4 (the people it found and their refined bodies, drawn on the video) and run/camera_path.png "
-          "(the camera it solved and refined)")
+    print(f"outputs in {out}/:\n"
+          f"  shot/video.mp4, shot/gt/     the synthetic shot and its ground truth\n"
+          f"  run/scene.glb                the camera and both actors, animated: open it in Blender (File > Import >\n"
+          f"                               glTF 2.0), look through the camera, and set the video as its background\n"
+          f"  run/overlay.mp4              the video with the bodies found drawn on\n"
+          f"  run/trajectory.png           the camera and the actors' paths from above and from the side\n"
+          f"  run/report.md, report.json   stage times, fit to the footage, warnings\n"
+          f"  run/shot/                    everything found, as a shot folder (`reshoot info {run / 'shot'}`)")

@@ -103,8 +103,8 @@ def _run_extract(video: Path, run: Path) -> tuple[Any, float]:
     from reshoot.shot import Shot
 
     t0 = time.perf_counter()
-    shot_dir = extract(video, run, force=True)
-    return Shot.load(shot_dir), time.perf_counter() - t0
+    result = extract(video, run, force=True, overwrite=True, outputs=False)
+    return Shot.load(result.shot_dir), time.perf_counter() - t0
 
 
 REFINE_KEYS = ("pa", "iou_person", "mpjpe2d_720p", "ate_pct", "rot_err_deg", "wmpjpe_mm", "pampjpe_mm")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -71,9 +72,10 @@ class CameraSpaceBodies:
     """per track id (every actor): frames seen, bridged, held, feet, keypoint error, notes"""
 
 
-def camera_space_bodies(shot: Shot, cfg: FitConfig | None = None) -> CameraSpaceBodies:
+def camera_space_bodies(shot: Shot, cfg: FitConfig | None = None,
+                        progress: Callable[[int, int], None] | None = None) -> CameraSpaceBodies:  # fmt: skip
     """S_c: fit every actor of ``shot`` (observations and lens needed) over the span of
-    frames it is seen in."""
+    frames it is seen in. ``progress(done, total)``: actors done."""
     from reshoot.errors import InputError
     from reshoot.stages.bodies.fit import fit_track
 
@@ -83,6 +85,8 @@ def camera_space_bodies(shot: Shot, cfg: FitConfig | None = None) -> CameraSpace
     T, K = shot.num_frames, shot.lens.K()
     out = CameraSpaceBodies([], [], {})
     for k, actor in enumerate(shot.actors):
+        if progress is not None:
+            progress(k, len(shot.actors))
         obs = actor.observations
         entry: dict = {"notes": []}
         out.report[str(actor.track_id)] = entry
@@ -108,6 +112,8 @@ def camera_space_bodies(shot: Shot, cfg: FitConfig | None = None) -> CameraSpace
                      seconds=fit.seconds)  # fmt: skip
         out.actors.append(k)
         out.fits.append(_padded_fit(fit, span, T))
+    if progress is not None:
+        progress(len(shot.actors), len(shot.actors))
     return out
 
 
@@ -194,9 +200,10 @@ def place_in_world(shot: Shot, bodies_c: CameraSpaceBodies, T_world_cam: np.ndar
             "metric": lifted.metric, "notes": lifted.notes, "actors": bodies_c.report}  # fmt: skip
 
 
-def bodies(shot: Shot, cfg: BodiesConfig | None = None) -> Shot:
+def bodies(shot: Shot, cfg: BodiesConfig | None = None, progress: Callable[[int, int], None] | None = None) -> Shot:
     """Fit a body to every actor of ``shot`` (which has observations, camera and lens) and
-    put them in the world; the camera path becomes metric when the ground allows."""
+    put them in the world; the camera path becomes metric when the ground allows.
+    ``progress(done, total)``: actors fitted."""
     from reshoot.errors import InputError
 
     cfg = cfg or BodiesConfig()
@@ -204,7 +211,7 @@ def bodies(shot: Shot, cfg: BodiesConfig | None = None) -> Shot:
     if shot.camera is None or shot.lens is None:
         raise InputError("the bodies stage needs the camera path and lens: run camera_init first")
     T_cam_init = camera_init_path(shot)
-    bodies_c = camera_space_bodies(shot, cfg.fit)
+    bodies_c = camera_space_bodies(shot, cfg.fit, progress)
     ground_known = shot.meta.get("camera_init", {}).get("ground") is not None
     meta = place_in_world(shot, bodies_c, T_cam_init, ground_known, cfg)
     seconds = time.perf_counter() - t0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -137,13 +138,23 @@ def level_world(sol: CameraSolution) -> tuple[np.ndarray, dict]:
     return out, info
 
 
-def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = None) -> Shot:
+def _counted(frames: Iterator[np.ndarray], total: int, progress: Callable[[int, int], None]) -> Iterator[np.ndarray]:
+    """``frames``, calling ``progress(done, total)`` once each has been used."""
+    for t, rgb in enumerate(frames):
+        yield rgb
+        progress(t + 1, total)
+
+
+def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = None,
+                progress: Callable[[int, int], None] | None = None) -> Shot:  # fmt: skip
     """Add the camera path and lens to ``shot`` (its video must be ``footage``'s; its
-    instance masks, when present, keep the people out)."""
+    instance masks, when present, keep the people out). ``progress(done, total)``: frames
+    tracked."""
     cfg = cfg or CameraInitConfig()
     t0 = time.perf_counter()
     labels = shot.masks.labels if shot.masks is not None else None
-    tracks = track_background(footage.frames(), labels, cfg.tracks)
+    frames = footage.frames() if progress is None else _counted(footage.frames(), footage.num_frames, progress)
+    tracks = track_background(frames, labels, cfg.tracks)
     t1 = time.perf_counter()
     solve_cfg, declared = cfg.solve, footage.info.focal_35mm
     if solve_cfg.focal_px is None and declared:

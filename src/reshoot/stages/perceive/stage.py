@@ -39,10 +39,11 @@ class PerceiveConfig:
     """interpreter threads of the landmark model"""
 
 
-def perceive(footage: Footage, cfg: PerceiveConfig | None = None, progress: Callable[[int], None] | None = None) -> Shot:
+def perceive(footage: Footage, cfg: PerceiveConfig | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Shot:  # fmt: skip
     """A new shot holding ``footage``'s video record, one actor per kept track (with
     ``mediapipe33`` observations) and the instance masks. Raises :class:`InputError`
-    when nobody is found in the whole clip."""
+    when nobody is found in the whole clip. ``progress(done, total)``: frames done."""
     cfg = cfg or PerceiveConfig()
     cfg.detector.check()
     t0 = time.perf_counter()
@@ -57,7 +58,8 @@ def perceive(footage: Footage, cfg: PerceiveConfig | None = None, progress: Call
         return (tiled if next(calls) % cfg.tile_every == 0 else whole).detect(rgb)
 
     tracks, labels = track_people(footage.frames(), video.width, video.height, detect,
-                                  PoseLandmarker(cfg.landmark_threads), cfg.tracking, progress)  # fmt: skip
+                                  PoseLandmarker(cfg.landmark_threads), cfg.tracking,
+                                  progress and (lambda n: progress(n, video.num_frames)))  # fmt: skip
     if not tracks:
         raise InputError(
             f"{video.source}: no person found in any of its {video.num_frames} frames; reshoot extracts the "

@@ -306,9 +306,11 @@ def _restore(shot: Shot, state: tuple) -> None:
         actor.body, actor.joint_names, actor.joints_world = body, names, joints
 
 
-def refine(shot: Shot, cfg: RefineConfig | None = None) -> Shot:
+def refine(shot: Shot, cfg: RefineConfig | None = None, progress: Callable[[int, int], None] | None = None) -> Shot:
     """Refine the camera path and the bodies of ``shot`` (after the bodies stage, with
-    instance masks) by differentiable rendering; ``meta.refine`` says what each round did."""
+    instance masks) by differentiable rendering; ``meta.refine`` says what each round did.
+    ``progress(done, total)``: steps (a camera step and a body step a round) done, out of
+    the most there can be (rounds stop early when they no longer help)."""
     import torch
 
     from reshoot.stages.bodies.stage import BodiesConfig, camera_space_from_world, place_in_world
@@ -334,7 +336,12 @@ def refine(shot: Shot, cfg: RefineConfig | None = None) -> Shot:
         ground_known = shot.meta.get("camera_init", {}).get("ground") is not None
         placed = shot.meta["bodies"]  # how the bodies were last put in the world (their sizes)
         body = replace(cfg.body, threads=cfg.threads)
-        for r in range(1 if cfg.baseline == "per-frame" else cfg.rounds):
+        rounds = 1 if cfg.baseline == "per-frame" else cfg.rounds
+        per_round = 2 if cfg.baseline == "none" else 1  # the camera, then (ours) the bodies
+        steps = rounds * per_round
+        report_step = progress or (lambda done, total: None)
+        report_step(0, steps)
+        for r in range(rounds):
             t_round, before = time.perf_counter(), best
             entry: dict = {}
             # 1. the camera, the bodies held
@@ -343,6 +350,7 @@ def refine(shot: Shot, cfg: RefineConfig | None = None) -> Shot:
             if zoom is not None:
                 shot.lens.fx, shot.lens.fy = shot.lens.fx * zoom, shot.lens.fy * zoom
                 scene.set_lens(shot)
+            report_step(r * per_round + 1, steps)
             entry["camera"] = scene.loss(shot.camera.T_world_cam, cfg.joint_weight)
             entry["camera"]["kept"] = entry["camera"]["total"] < best or cfg.baseline == "per-frame"
             if entry["camera"]["kept"]:
@@ -366,6 +374,7 @@ def refine(shot: Shot, cfg: RefineConfig | None = None) -> Shot:
                     _restore(shot, kept[0])
                     placed = kept[1]
                     scene.pose(shot)
+            report_step((r + 1) * per_round, steps)
             entry["seconds"] = time.perf_counter() - t_round
             entry["kept"] = best < before
             report["rounds"].append(entry)
@@ -373,6 +382,7 @@ def refine(shot: Shot, cfg: RefineConfig | None = None) -> Shot:
                      "" if entry["kept"] else ", undone")  # fmt: skip
             if 1.0 - best / before < cfg.min_gain:
                 break
+        report_step(steps, steps)
         report["end"] = scene.loss(shot.camera.T_world_cam, cfg.joint_weight)
         report["rounds_kept"] = sum(e["kept"] for e in report["rounds"])
         report["bodies"] = placed
