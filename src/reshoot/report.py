@@ -27,6 +27,7 @@ def build_report(shot: Shot, ran: list[str], seconds: dict[str, float], outputs:
     for record in shot.provenance:
         stages.append({"stage": record.stage, "ran_now": record.stage in ran,
                        "seconds": seconds.get(record.stage, record.seconds), "finished_at": record.finished_at})  # fmt: skip
+    composition = _composition(shot)  # before the peak memory: it renders every frame
     report: dict[str, Any] = {
         "reshoot": __version__,
         "source": v.source,
@@ -34,10 +35,10 @@ def build_report(shot: Shot, ran: list[str], seconds: dict[str, float], outputs:
         "stages": stages,
         "seconds": {"stages_run_now": sum(seconds.get(s, 0.0) for s in ran),
                     **{k: v for k, v in seconds.items() if k.startswith("output ")}},  # fmt: skip
-        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # of the process so far
         "camera": _camera(shot),
         "people": _people(shot),
-        "composition": _composition(shot),
+        "composition": composition,
         "refine": _refine(shot),
         "warnings": list(dict.fromkeys(warnings + _notes(shot))),
         "outputs": outputs,

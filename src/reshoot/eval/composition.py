@@ -40,6 +40,10 @@ class CompositionScores:
         return float(np.nanmean(self.iou))
 
 
+#: Pixels counted at a time by :func:`confusion_matrix`.
+CHUNK_PIXELS = 1 << 24
+
+
 def confusion_matrix(pred: np.ndarray, ref: np.ndarray, num_labels: int) -> np.ndarray:
     """``C[i, j]`` = number of pixels with reference label ``i`` and predicted label ``j``."""
     if pred.shape != ref.shape:
@@ -47,8 +51,12 @@ def confusion_matrix(pred: np.ndarray, ref: np.ndarray, num_labels: int) -> np.n
     top = max(int(pred.max(initial=0)), int(ref.max(initial=0)))
     if top >= num_labels:
         raise ValueError(f"label {top} found but num_labels is {num_labels}")
-    idx = ref.astype(np.int64).ravel() * num_labels + pred.astype(np.int64).ravel()
-    return np.bincount(idx, minlength=num_labels * num_labels).reshape(num_labels, num_labels)
+    pred, ref = pred.reshape(-1), ref.reshape(-1)
+    C = np.zeros(num_labels * num_labels, np.int64)
+    for s in range(0, len(ref), CHUNK_PIXELS):  # in chunks: a whole shot's int64 indices would take gigabytes
+        idx = ref[s : s + CHUNK_PIXELS].astype(np.int64) * num_labels + pred[s : s + CHUNK_PIXELS]
+        C += np.bincount(idx, minlength=num_labels * num_labels)
+    return C.reshape(num_labels, num_labels)
 
 
 def composition_scores(pred: np.ndarray, ref: np.ndarray, num_labels: int | None = None) -> CompositionScores:

@@ -243,8 +243,9 @@ def plot_path(shot: Shot, out_path: str | Path) -> None:
     axes[2].legend(loc="best", fontsize=8)
     axes[2].grid(alpha=0.3)
     solved = f"{meta.get('registered', '?')}/{meta.get('frames', '?')} frames solved"
+    refined = ", refined by differentiable filming" if shot.meta.get("refine", {}).get("baseline") == "none" else ""
     fig.suptitle(f"camera path: {meta.get('model', '?')} model, focal {np.median(shot.lens.fx):.0f} px "
-                 f"({meta.get('focal_source', '?')}), {solved}")
+                 f"({meta.get('focal_source', '?')}), {solved}{refined}")
     fig.tight_layout()
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_path, dpi=100)
