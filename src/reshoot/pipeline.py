@@ -166,7 +166,7 @@ def _claim(out: Path, source: Path, overwrite: bool) -> None:
             theirs = json.loads((out / "shot" / "shot.json").read_text())["video"]["source"]
     else:
         raise InputError(f"--out {out}: the folder is not empty and holds no reshoot run; choose a new or empty folder")
-    if theirs == str(source.resolve()):
+    if theirs is not None and Path(theirs).resolve() == source.resolve():
         return
     if not overwrite:
         raise InputError(f"--out {out} holds the run of another clip ({theirs}); pass --overwrite to replace it, "

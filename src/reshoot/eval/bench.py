@@ -103,7 +103,7 @@ def _run_extract(video: Path, run: Path) -> tuple[Any, float]:
     from reshoot.shot import Shot
 
     t0 = time.perf_counter()
-    result = extract(video, run, force=True, overwrite=True, outputs=False)
+    result = extract(video, run, force=True, overwrite=True)
     return Shot.load(result.shot_dir), time.perf_counter() - t0
 
 
@@ -365,7 +365,7 @@ def markdown(suite: str, records: list[dict]) -> str:
             lines.append(f"- {name}: median {_fmt(float(np.median(values)), spec.replace(':d', ':.1f'))}, "
                          f"worst {_fmt(worst, spec)}")  # fmt: skip
     per_frame = [r["extract_ms_per_frame"] for r in records]
-    lines.append(f"- extract (all stages + overlay): median {np.median(per_frame):.0f} ms/frame")
+    lines.append(f"- extract (all stages and outputs): median {np.median(per_frame):.0f} ms/frame")
     for stage in ("perceive", "camera_init"):
         seconds = [r["stage_s"][stage] / r["frames"] for r in records if stage in r.get("stage_s", {})]
         if seconds:
