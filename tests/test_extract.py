@@ -11,8 +11,8 @@ import shutil
 import pytest
 from gltf_check import assert_valid
 
-from reshoot.cli import main
-from reshoot.pipeline import OUTPUTS
+from reshoot.cli import STAGE_NAMES, main
+from reshoot.pipeline import OUTPUTS, STAGES
 from reshoot.shot import Shot
 from reshoot.synth.generate import SynthConfig, generate
 
@@ -59,6 +59,7 @@ def test_the_run_folder_holds_every_output_and_they_match_the_truth(clip, run):
     assert "## Stages" in (run / "report.md").read_text()
     assert json.loads((run / "config.json").read_text())["source"] == str((clip / "video.mp4").resolve())
     assert "refine: done" in (run / "log.txt").read_text()
+    assert STAGE_NAMES == STAGES  # the command line names the stages without importing them
     # and the shot against the ground truth
     from reshoot.render.labels import render_labels
 

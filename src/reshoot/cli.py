@@ -1,6 +1,6 @@
 """The ``reshoot`` command line: wires stages, shows progress, turns known errors (bad
-input, a full disk) into one clear line (exit 1). Anything unexpected is a bug: it prints the traceback, keeps it
-in a log file and exits 2.
+input, a full disk) into one clear line (exit 1). Anything unexpected is a bug: it
+prints the traceback, keeps it in a log file and exits 2.
 
 Heavy modules are imported inside the commands, so ``reshoot --help`` stays instant.
 """
@@ -23,6 +23,9 @@ from reshoot._json import dumps
 from reshoot.errors import ReshootError
 
 log = logging.getLogger("reshoot")
+
+STAGE_NAMES = ("perceive", "camera_init", "bodies", "refine")
+"""pipeline.STAGES, without importing the stages here"""
 
 UNITS = {
     "pa": "%", "iou_person": "", "miou": "", "mpjpe2d_px": "px", "mpjpe2d_720p": "px @720p",
@@ -170,7 +173,7 @@ def _print_run(args: argparse.Namespace, run, took: float) -> None:
     print(f"{args.video}: {shot.num_frames} frames, {people}, {took:.1f} s"
           + (f" ({', '.join(reused)} reused)" if reused else ""))  # fmt: skip
     if run.seconds:
-        print("  seconds: " + ", ".join(f"{k.removeprefix('output ')} {v:.1f}" for k, v in run.seconds.items())
+        print("  seconds: " + ", ".join(f"{stage} {v:.1f}" for stage, v in run.seconds.items())
               + f"; outputs {report['seconds']['outputs']:.1f}; peak memory {report['peak_memory_mb']:.0f} MB")  # fmt: skip
     if shot.camera is not None:
         meta = shot.meta.get("camera_init", {})
@@ -196,10 +199,6 @@ def _print_run(args: argparse.Namespace, run, took: float) -> None:
     for warning in report.get("warnings", []):
         print(f"  warning: {warning}")
     print(f"wrote {out}/: " + ", ".join(["shot/", *report["outputs"]]))
-
-
-STAGE_NAMES = ("perceive", "camera_init", "bodies", "refine")
-"""pipeline.STAGES, without importing the stages here"""
 
 
 def _refine_line(meta: dict) -> str:
