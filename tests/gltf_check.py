@@ -80,11 +80,13 @@ class Glb:
         channels = self.channels()
         local = {}
         for i, node in enumerate(self.gltf.nodes):
-            trs = {"translation": node.translation or [0, 0, 0], "rotation": node.rotation or [0, 0, 0, 1]}
+            trs = {"translation": node.translation or [0, 0, 0], "rotation": node.rotation or [0, 0, 0, 1],
+                   "scale": node.scale or [1, 1, 1]}  # fmt: skip
             trs.update({path: channels[i, path][t] for path in trs if (i, path) in channels})
-            assert node.scale is None and node.matrix is None
+            assert node.matrix is None
             M = np.eye(4)
-            M[:3, :3] = Rotation.from_quat(trs["rotation"]).as_matrix()  # glTF and scipy: (x, y, z, w)
+            # T R S; quaternions (x, y, z, w) in glTF and scipy alike
+            M[:3, :3] = Rotation.from_quat(trs["rotation"]).as_matrix() * np.asarray(trs["scale"])
             M[:3, 3] = trs["translation"]
             local[i] = M
         world = {}

@@ -126,7 +126,22 @@ def test_file_layout(glb, shot):
         joints = g.skins[k - 1].joints
         assert all((j, "rotation") in keys for j in joints)
         assert [j for j in joints if (j, "translation") in keys] == [joints[0]]
-    assert len(keys) == 2 + 2 * (38 + 1)  # camera translation + rotation, per actor 38 rotations + 1 root translation
+    # camera translation + rotation, per actor 38 rotations + 1 root translation, the second actor's visibility
+    assert len(keys) == 2 + 2 * (38 + 1) + 1
+
+
+def test_an_actor_is_shown_only_on_the_frames_it_is_in(glb, shot):
+    """The second actor enters on frame 2: before, its armature is scaled to nothing
+    (a STEP channel: no shrinking in between), its mesh collapsed to a point."""
+    armature = glb.node_index("actor_2")
+    anim = glb.gltf.animations[0]
+    (sampler,) = [anim.samplers[c.sampler] for c in anim.channels if (c.target.node, c.target.path) == (armature, "scale")]
+    assert sampler.interpolation == "STEP"
+    assert glb.channels()[armature, "scale"][:, 0].tolist() == shot.actors[1].present.astype(float).tolist()
+    assert not any((glb.node_index("actor_1"), path) in glb.channels() for path in ("scale", "translation", "rotation"))
+    mesh = glb.node_index("actor_2_body")
+    assert np.ptp(glb.skinned_vertices(mesh, 0), axis=0).max() == 0
+    assert np.ptp(glb.skinned_vertices(mesh, 2), axis=0).max() > 1.0  # a whole body
 
 
 def test_keyframe_times_are_the_frames_in_seconds(glb, shot):
@@ -148,6 +163,8 @@ def test_joint_nodes_sit_on_anny_bone_heads(glb, shot, posed):
     for t in range(shot.num_frames):
         world = glb.world_matrices(t)
         for k, skin in enumerate(glb.gltf.skins):
+            if not shot.actors[k].present[t]:
+                continue  # hidden (test_an_actor_is_shown_only_on_the_frames_it_is_in)
             heads = gltf_to_zup(np.stack([world[j][:3, 3] for j in skin.joints]))
             assert np.abs(heads - posed[k].bone_heads_world[t]).max() < 1e-4, (t, k)
 
@@ -177,7 +194,7 @@ def test_skinned_meshes_match_anny_up_to_the_four_influence_truncation(glb, shot
         skinning = out["bone_poses"] @ np.linalg.inv(out["rest_bone_poses"])  # (T, B, 4, 4)
         rest = np.concatenate([out["rest_vertices"][0], np.ones((len(w4), 1))], 1)
         mesh_node = glb.node_index(f"actor_{actor.track_id}_body")
-        for t in range(T):
+        for t in np.flatnonzero(actor.present):
             from_file = gltf_to_zup(glb.skinned_vertices(mesh_node, t))
             truncated = np.einsum("vk,vkij,vj->vi", w4, skinning[t][b4], rest)[:, :3]
             assert np.abs(from_file - truncated).max() < 2e-5, (k, t)  # float32 storage of ~1 m coordinates

@@ -18,7 +18,9 @@ Conventions (reshoot inside, glTF outside)
   every variant shares), bound in anny's rest pose for the actor's phenotype. One joint
   node per bone under one armature node per actor; every bone's rotation is animated, the
   root's translation too (a bone's offset from its parent is constant in anny, and is
-  animated only where it is not). The skinned mesh node sits at the scene root.
+  animated only where it is not). The skinned mesh node sits at the scene root. An actor
+  is shown on the frames it is in the shot only: elsewhere its armature's scale is 0 (a
+  STEP channel; its pose there is held from the nearest frame it was seen, not seen).
 
 What a glTF cannot carry
 ------------------------
@@ -192,12 +194,15 @@ def _add_actor(doc: _Document, actor: Actor, colour_rgb: np.ndarray) -> None:
     first = len(doc.gltf.nodes)
     joints = list(range(first + 1, first + 1 + model.bone_count))
     present = np.flatnonzero(actor.present)
-    doc.add_node(gl.Node(name=f"actor_{actor.track_id}", children=[joints[0]], extras={
+    doc.add_node(gl.Node(name=f"actor_{actor.track_id}", children=[joints[0]],
+                         scale=None if actor.present[0] else [0.0, 0.0, 0.0], extras={
         "track_id": actor.track_id, "label": actor.label, "model": body.model, "phenotype": dict(body.phenotype),
         "stature_m": stature_m(body.phenotype), "frames_present": int(present.size),
         "first_frame": int(present[0]) if present.size else None, "last_frame": int(present[-1]) if present.size else None,
     }))  # fmt: skip
     doc.scene_nodes.append(first)
+    if not actor.present.all():  # shown on the frames it is in the shot only
+        doc.animate(first, "scale", np.repeat(actor.present.astype(np.float64)[:, None], 3, 1), gl.ANIM_STEP)
     for b, name in enumerate(model.bone_labels):
         local = J_gltf[:, b] if parents[b] < 0 else np.linalg.inv(J_gltf[:, parents[b]]) @ J_gltf[:, b]
         translation, quats = local[:, :3, 3], _unit_quats_xyzw(local[:, :3, :3])
@@ -330,21 +335,21 @@ class _Document:
             )
         return self._rig
 
-    def animate(self, node: int, path: str, values: np.ndarray) -> None:
-        """A LINEAR channel of ``node``'s ``path`` ("translation" or "rotation"), one value per frame."""
-        kind = gl.VEC3 if path == "translation" else gl.VEC4
-        self._channel(gl.AnimationChannelTarget(node=node, path=path), values.astype(np.float32), kind)
+    def animate(self, node: int, path: str, values: np.ndarray, interpolation: str = gl.ANIM_LINEAR) -> None:
+        """A channel of ``node``'s ``path`` ("translation", "rotation" or "scale"), one value per frame."""
+        kind = gl.VEC4 if path == "rotation" else gl.VEC3
+        self._channel(gl.AnimationChannelTarget(node=node, path=path), values.astype(np.float32), kind, interpolation)
 
     def animate_pointer(self, pointer: str, values: np.ndarray) -> None:
         """A LINEAR channel of a scalar property named by a JSON pointer (``KHR_animation_pointer``)."""
         target = gl.AnimationChannelTarget(path="pointer", extensions={ANIMATION_POINTER: {"pointer": pointer}})
-        self._channel(target, values.astype(np.float32), gl.SCALAR)
+        self._channel(target, values.astype(np.float32), gl.SCALAR, gl.ANIM_LINEAR)
         if ANIMATION_POINTER not in self.gltf.extensionsUsed:
             self.gltf.extensionsUsed.append(ANIMATION_POINTER)  # used, not required: other viewers still load the file
 
-    def _channel(self, target: gl.AnimationChannelTarget, values: np.ndarray, kind: str) -> None:
+    def _channel(self, target: gl.AnimationChannelTarget, values: np.ndarray, kind: str, interpolation: str) -> None:
         output = self.add_accessor(values, kind)
-        self.animation.samplers.append(gl.AnimationSampler(input=self.times, output=output, interpolation=gl.ANIM_LINEAR))
+        self.animation.samplers.append(gl.AnimationSampler(input=self.times, output=output, interpolation=interpolation))
         self.animation.channels.append(gl.AnimationChannel(sampler=len(self.animation.samplers) - 1, target=target))
 
     def to_bytes(self) -> bytes:

@@ -1,23 +1,25 @@
-"""Check that a run's ``scene.glb`` films the plate the way the shot does, read by another glTF
-implementation: three.js's GLTFLoader, in headless Chromium.
+"""Check that a run's ``scene.glb`` films the plate the way the shot does, read by other glTF
+implementations than ours: Blender's own importer (``--viewer blender``, Debian's
+``blender`` package, 3.4) or three.js's GLTFLoader in headless Chromium (``--viewer three``).
 
-The glTF is meant for Blender, but Blender's importer cannot be installed here (bpy needs
-Python 3.13), so three.js stands in for "a 3D engine imports it and its camera matches the
-plate". For each requested frame the page in ``scripts/gltf_browser/`` loads the file, poses
-it with an AnimationMixer at ``t / fps`` (fps from the scene's extras), and renders every
-skinned mesh in a flat pure colour through the file's own camera (``gltf.cameras[0]``,
-aspect = width / height) at the shot's size. Each actor's silhouette is then compared with
-:func:`reshoot.render.labels.render_labels` of the shot (through the shot's camera and lens,
-anny's exact "render" mesh, the one the glTF carries, with all its skinning influences; the
-glTF keeps four, so expect tiny differences): IoU and centroid offset per frame and actor.
-Writes ``frame_TTT.png`` per frame to ``--out``: left, the plate with the three.js silhouettes
-outlined in their colours; right, the three.js rendering with ours outlined in white.
+For each requested frame the viewer imports the file, poses it at the frame's time, and
+renders every actor's mesh in a flat pure colour through the file's own camera at the
+clip's size and frame rate (from the scene's extras): ``scripts/gltf_blender/render.py``
+in Blender (Workbench, no antialiasing), ``scripts/gltf_browser/`` in the browser
+(an AnimationMixer at ``t / fps``, aspect = width / height). Each actor's silhouette is
+then compared with :func:`reshoot.render.labels.render_labels` of the shot (through the
+shot's camera and lens, anny's exact "render" mesh, the one the glTF carries, with all
+its skinning influences; the glTF keeps four, so expect tiny differences): IoU and
+centroid offset per frame and actor, and the viewer's camera position against the shot's.
+Writes ``frame_TTT.png`` per frame to ``--out``: left, the plate with the viewer's
+silhouettes outlined in their colours; right, the viewer's rendering with ours outlined
+in white.
 
-Needs ``chromium`` (apt) and three.js in ``.cache/node`` (``npm install --prefix .cache/node three``);
-nothing is fetched from the internet. Exits 0 when every IoU >= 0.95, else 1.
-A manual check, not part of the test suite::
+Needs ``blender`` (apt) or ``chromium`` (apt) and three.js in ``.cache/node``
+(``npm install --prefix .cache/node three``); nothing is fetched from the internet. Exits 0
+when every IoU >= 0.95, else 1. A manual check, not part of the test suite::
 
-    python scripts/check_gltf_in_browser.py runs/demo/run --frames 0 36 71
+    python scripts/check_gltf.py runs/demo/run --viewer blender --frames 0 36 71
 """
 
 from __future__ import annotations
@@ -47,8 +49,9 @@ from reshoot.shot import Shot
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = Path(__file__).with_name("gltf_browser")
+BLENDER_SCRIPT = Path(__file__).with_name("gltf_blender") / "render.py"
 THREE = ROOT / ".cache" / "node" / "node_modules" / "three"
-#: Actor k's colour in the three.js rendering (COLOURS in gltf_browser/render.js).
+#: Actor k's colour in the viewers' renderings (COLOURS in gltf_browser/render.js and gltf_blender/render.py).
 COLOURS = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255], [0, 255, 255]], np.uint8)
 MIN_IOU = 0.95
 
@@ -103,6 +106,21 @@ def render_in_browser(glb: Path, frames: list[int], timeout_s: float = 180.0) ->
     return info, images
 
 
+def render_in_blender(glb: Path, frames: list[int], timeout_s: float = 600.0) -> tuple[dict, dict[int, np.ndarray]]:
+    """Render ``frames`` of ``glb`` with Blender's glTF importer: its info and {t: (H, W, 3) uint8}."""
+    with tempfile.TemporaryDirectory(prefix="gltf_blender_") as tmp:
+        run = subprocess.run(
+            [shutil.which("blender") or "blender", "-b", "--factory-startup", "--python", str(BLENDER_SCRIPT), "--",
+             str(glb), tmp, ",".join(map(str, frames))],
+            capture_output=True, text=True, timeout=timeout_s,
+        )  # fmt: skip
+        if not (Path(tmp) / "info.json").is_file():
+            sys.exit(f"blender failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
+        info = json.loads((Path(tmp) / "info.json").read_text())
+        images = {t: np.asarray(Image.open(Path(tmp) / f"frame_{t:03d}.png").convert("RGB")) for t in frames}
+    return info, images
+
+
 def plate_frames(shot: Shot, frames: list[int]) -> dict[int, np.ndarray]:
     """The video's frames (RGB at the shot's size), black where the video cannot be read."""
     import av
@@ -129,30 +147,37 @@ def outline(rgb: np.ndarray, mask: np.ndarray, colour) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path, help="a run folder (scene.glb, shot/)")
+    parser.add_argument("--viewer", choices=("blender", "three"), default="blender")
     parser.add_argument("--frames", type=int, nargs="+", default=[0, 36, 71])
-    parser.add_argument("--out", type=Path, default=Path("/tmp/gltf_browser_check"))
+    parser.add_argument("--out", type=Path, default=None, help="pictures (default: /tmp/gltf_check_VIEWER)")
     args = parser.parse_args()
+    args.out = args.out or Path(f"/tmp/gltf_check_{args.viewer}")
     shot = Shot.load(args.run / "shot")
     frames = sorted(set(args.frames))
 
     start = time.perf_counter()
-    info, images = render_in_browser(args.run / "scene.glb", frames)
-    browser_s = time.perf_counter() - start
+    render = render_in_blender if args.viewer == "blender" else render_in_browser
+    info, images = render(args.run / "scene.glb", frames)
+    viewer_s = time.perf_counter() - start
     # ours: the same mesh as the glTF's (anny's "render" topology), all skinning influences
     render_model = model_id("render")
     actors = [dataclasses.replace(a, body=dataclasses.replace(a.body, model=render_model)) if a.body else a for a in shot.actors]
     labels = render_labels(dataclasses.replace(shot, actors=actors))
     total_s = time.perf_counter() - start
 
-    print(f"three.js r{info['three']}, {len(images)} frames in the browser in {browser_s:.1f} s ({total_s:.1f} s with ours)")
-    pointer = "KHR_animation_pointer"
-    print(f"extensions used by the file: {info['extensionsUsed']}; {pointer} among GLTFLoader's plugins: "
-          f"{pointer in info['extensionsLoaded']} (channels it cannot read are skipped)")  # fmt: skip
-    print(f"camera {info['camera']}; animation {info['animation']}")
+    if args.viewer == "blender":
+        print(f"Blender {info['blender']}, {len(images)} frames in {viewer_s:.1f} s ({total_s:.1f} s with ours); the "
+              f"file's first key on frame {info['first_key_frame']}, {info['camera_keys']} camera keys")  # fmt: skip
+    else:
+        print(f"three.js r{info['three']}, {len(images)} frames in the browser in {viewer_s:.1f} s ({total_s:.1f} s with ours)")
+        pointer = "KHR_animation_pointer"
+        print(f"extensions used by the file: {info['extensionsUsed']}; {pointer} among GLTFLoader's plugins: "
+              f"{pointer in info['extensionsLoaded']} (channels it cannot read are skipped)")  # fmt: skip
+        print(f"camera {info['camera']}; animation {info['animation']}")
     expected_centres = shot.camera.T_world_cam[:, :3, 3] @ R_GLTF_WORLD.T
     for frame in info["frames"]:
         error_m = np.linalg.norm(np.array(frame["cameraWorldPosition"]) - expected_centres[frame["t"]])
-        print(f"  frame {frame['t']}: three.js camera at {np.round(frame['cameraWorldPosition'], 3)} ({1000 * error_m:.2f} mm "
+        print(f"  frame {frame['t']}: the viewer's camera at {np.round(frame['cameraWorldPosition'], 3)} ({1000 * error_m:.2f} mm "
               f"from the shot's), fov {frame['fov']:.3f} deg")  # fmt: skip
 
     track_ids = [a.track_id for a in shot.actors]
@@ -160,7 +185,7 @@ def main() -> int:
     plates = plate_frames(shot, frames)
     args.out.mkdir(parents=True, exist_ok=True)
     ok = True
-    print(f"\n{'frame':>5} {'actor':>5} {'IoU':>7} {'dx px':>7} {'dy px':>7} {'|d| px':>7} {'px three':>9} {'px ours':>8}")
+    print(f"\n{'frame':>5} {'actor':>5} {'IoU':>7} {'dx px':>7} {'dy px':>7} {'|d| px':>7} {'px them':>9} {'px ours':>8}")
     for t in frames:
         image, ours = images[t], labels[t]
         left, right = plates[t].copy(), image.copy()
@@ -169,8 +194,10 @@ def main() -> int:
             ours_mask = ours == k + 1
             outline(left, theirs_mask, COLOURS[i % len(COLOURS)])
             outline(right, ours_mask, 255)
-            if not shot.actors[k].present[t]:
-                print(f"{t:>5} {track_ids[k]:>5}  not present in the shot (the glTF draws it anyway)")
+            if not shot.actors[k].present[t]:  # the glTF hides it (its armature scaled to nothing)
+                hidden = not theirs_mask.any()
+                ok &= hidden
+                print(f"{t:>5} {track_ids[k]:>5}  not in the shot: " + ("hidden" if hidden else "DRAWN"))
                 continue
             iou = (theirs_mask & ours_mask).sum() / max((theirs_mask | ours_mask).sum(), 1)
             d = np.array([np.argwhere(m)[:, ::-1].mean(0) if m.any() else [np.nan] * 2 for m in (theirs_mask, ours_mask)])
