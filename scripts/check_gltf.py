@@ -177,7 +177,7 @@ def main() -> int:
     expected_centres = shot.camera.T_world_cam[:, :3, 3] @ R_GLTF_WORLD.T
     for frame in info["frames"]:
         error_m = np.linalg.norm(np.array(frame["cameraWorldPosition"]) - expected_centres[frame["t"]])
-        print(f"  frame {frame['t']}: the viewer's camera at {np.round(frame['cameraWorldPosition'], 3)} ({1000 * error_m:.2f} mm "
+        print(f"  frame {frame['t']}: camera at {np.round(frame['cameraWorldPosition'], 3)} ({1000 * error_m:.2f} mm "
               f"from the shot's), fov {frame['fov']:.3f} deg")  # fmt: skip
 
     track_ids = [a.track_id for a in shot.actors]
