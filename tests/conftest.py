@@ -78,3 +78,36 @@ def make_body_shot(num_frames: int = 6, width: int = 160, height: int = 90) -> S
 @pytest.fixture(scope="session")
 def body_shot() -> Shot:
     return make_body_shot()
+
+
+@pytest.fixture(scope="session")
+def walker(tmp_path_factory) -> Shot:
+    """The ground truth of a 2 s arc around one walker, 480x270 at 8 fps (the refine tests' case)."""
+    from reshoot.synth.generate import SynthConfig, generate
+
+    out = tmp_path_factory.mktemp("walker")
+    generate(SynthConfig(shot_type="arc", people=1, seconds=2.0, fps=8.0, width=480, height=270, seed=3), out)
+    return Shot.load(out / "gt")
+
+
+def joints_off_px(shot: Shot, T_world_cam: np.ndarray, truth: Shot) -> np.ndarray:
+    """(T,) how far, on average, the true joints land from where the true camera sees
+    them when seen through ``T_world_cam`` and ``shot``'s lens instead (pixels)."""
+    import torch
+
+    from reshoot.geometry import world_to_pixels
+
+    joints = torch.from_numpy(truth.actors[0].joints_world)
+    seen, _ = world_to_pixels(joints, torch.from_numpy(T_world_cam), torch.from_numpy(shot.lens.K()))
+    true, _ = world_to_pixels(joints, torch.from_numpy(truth.camera.T_world_cam), torch.from_numpy(truth.lens.K()))
+    return np.linalg.norm((seen - true).numpy(), axis=-1).mean(1)
+
+
+def turned(T_world_cam: np.ndarray, yaw_deg: np.ndarray, pitch_deg: np.ndarray) -> np.ndarray:
+    """A copy of the path with each camera turned about its own axes (pan ``yaw``, tilt ``pitch``)."""
+    out = T_world_cam.copy()
+    for t, (y, p) in enumerate(zip(np.radians(yaw_deg), np.radians(pitch_deg))):
+        Ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+        Rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
+        out[t, :3, :3] = out[t, :3, :3] @ Ry @ Rx
+    return out

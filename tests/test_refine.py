@@ -8,43 +8,13 @@ import copy
 
 import numpy as np
 import pytest
+from conftest import joints_off_px, turned
 
 from reshoot.eval.evaluate import evaluate
 from reshoot.render.labels import render_labels
 from reshoot.shot import Shot
 from reshoot.stages.bodies.stage import bodies
 from reshoot.stages.refine.stage import RefineConfig, refine, refine_camera
-from reshoot.synth.generate import SynthConfig, generate
-
-
-@pytest.fixture(scope="module")
-def walker(tmp_path_factory) -> Shot:
-    out = tmp_path_factory.mktemp("refine")
-    generate(SynthConfig(shot_type="arc", people=1, seconds=2.0, fps=8.0, width=480, height=270, seed=3), out)
-    return Shot.load(out / "gt")
-
-
-def _joints_off_px(shot: Shot, T_world_cam: np.ndarray, truth: Shot) -> np.ndarray:
-    """(T,) how far, on average, the true joints land from where the true camera sees
-    them when seen through ``T_world_cam`` and ``shot``'s lens instead (pixels)."""
-    import torch
-
-    from reshoot.geometry import world_to_pixels
-
-    joints = torch.from_numpy(truth.actors[0].joints_world)
-    seen, _ = world_to_pixels(joints, torch.from_numpy(T_world_cam), torch.from_numpy(shot.lens.K()))
-    true, _ = world_to_pixels(joints, torch.from_numpy(truth.camera.T_world_cam), torch.from_numpy(truth.lens.K()))
-    return np.linalg.norm((seen - true).numpy(), axis=-1).mean(1)
-
-
-def _turned(T_world_cam: np.ndarray, yaw_deg: np.ndarray, pitch_deg: np.ndarray) -> np.ndarray:
-    """A copy of the path with each camera turned about its own axes (pan ``yaw``, tilt ``pitch``)."""
-    out = T_world_cam.copy()
-    for t, (y, p) in enumerate(zip(np.radians(yaw_deg), np.radians(pitch_deg))):
-        Ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
-        Rx = np.array([[1, 0, 0], [0, np.cos(p), -np.sin(p)], [0, np.sin(p), np.cos(p)]])
-        out[t, :3, :3] = out[t, :3, :3] @ Ry @ Rx
-    return out
 
 
 def test_the_camera_is_found_again_from_the_rendering_of_the_true_bodies(walker):
@@ -53,9 +23,9 @@ def test_the_camera_is_found_again_from_the_rendering_of_the_true_bodies(walker)
     turn is not what is measured: for one actor a turn and a sideways shift look alike.)"""
     shot = copy.deepcopy(walker)
     drift = np.linspace(0.5, 1.5, shot.num_frames)
-    shot.camera.T_world_cam = _turned(walker.camera.T_world_cam, drift, -0.5 * drift)
-    before = _joints_off_px(shot, shot.camera.T_world_cam, walker)
-    after = _joints_off_px(shot, refine_camera(shot, RefineConfig(camera_iterations=150))[0], walker)
+    shot.camera.T_world_cam = turned(walker.camera.T_world_cam, drift, -0.5 * drift)
+    before = joints_off_px(shot, shot.camera.T_world_cam, walker)
+    after = joints_off_px(shot, refine_camera(shot, RefineConfig(camera_iterations=150))[0], walker)
     # measured: 8.1 -> 1.8 px at 480x270 (each frame's camera on its own: 0.8 px)
     assert before.mean() > 7.0 and after.mean() < 0.3 * before.mean(), (before.mean(), after.mean())
 
@@ -67,10 +37,10 @@ def test_a_zooming_lens_is_refined_too(walker):
     shot = copy.deepcopy(walker)
     drift = np.linspace(1.0, 1.08, shot.num_frames)
     shot.lens.fx, shot.lens.fy, shot.lens.zooms = shot.lens.fx * drift, shot.lens.fy * drift, True
-    before = _joints_off_px(shot, shot.camera.T_world_cam, walker)
+    before = joints_off_px(shot, shot.camera.T_world_cam, walker)
     path, zoom = refine_camera(shot, RefineConfig(camera_iterations=150))
     shot.lens.fx, shot.lens.fy = shot.lens.fx * zoom, shot.lens.fy * zoom
-    after = _joints_off_px(shot, path, walker)
+    after = joints_off_px(shot, path, walker)
     focal_err = np.abs(shot.lens.fx / walker.lens.fx - 1.0)
     assert focal_err.max() < 0.06 and after.mean() < 0.5 * before.mean(), (focal_err, before.mean(), after.mean())
 

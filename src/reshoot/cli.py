@@ -119,7 +119,9 @@ def _parse_size(text: str) -> tuple[int, int]:
 def cmd_bench(args: argparse.Namespace) -> int:
     from reshoot.eval.bench import run_bench
 
-    records = run_bench(args.suite, args.out, detect=not args.no_detect, progress=lambda m: print(m, file=sys.stderr))
+    only = args.only.split(",") if args.only else None
+    records = run_bench(args.suite, args.out, detect=not args.no_detect, progress=lambda m: print(m, file=sys.stderr),
+                        nerf=args.nerf, only=only)  # fmt: skip
     print((Path(args.out) / "results.md").read_text())
     print(f"{len(records)} shots; wrote {args.out}/results.json and {args.out}/results.md")
     return 0
@@ -133,7 +135,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     cfg = ExtractConfig()
     cfg.decode.shot, cfg.decode.max_side_px, cfg.decode.allow_damaged = args.shot, args.max_side, args.allow_damaged
     cfg.camera_init.solve.model, cfg.camera_init.solve.focal_px = args.camera_model, args.focal_px
-    cfg.refine.baseline = args.baseline
+    cfg.refine.baseline, cfg.refine.renderer = args.baseline, args.renderer
     bars: dict[str, tqdm] = {}
     units = {"perceive": "frame", "camera_init": "frame", "bodies": "person", "refine": "step"}
 
@@ -209,7 +211,11 @@ def _refine_line(meta: dict) -> str:
         return "refine: " + "; ".join(meta["notes"])
     rounds = f", {meta['rounds_kept']} of {len(meta['rounds'])} rounds kept" if meta["baseline"] == "none" else ""
     start, end = meta["start"], meta["end"]
-    return (f"refine ({'ours' if meta['baseline'] == 'none' else meta['baseline'] + ' baseline'}): composition loss "
+    if meta["baseline"] != "none":
+        method = f"{meta['baseline']} baseline"
+    else:
+        method = f"ours, the NeRF trained {len(meta['nerf_seconds'])} times" if meta.get("nerf_seconds") else "ours"
+    return (f"refine ({method}): composition loss "
             f"{start['composition']:.4f} -> {end['composition']:.4f}, keypoints {start['joints']:.3f} -> "
             f"{end['joints']:.3f}{rounds}, {meta['seconds']:.1f} s")  # fmt: skip
 
@@ -282,6 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--suite", default="quick", choices=("quick", "standard", "footage"))
     p.add_argument("--out", default="bench-out", help="output folder (default: bench-out)")
     p.add_argument("--no-detect", action="store_true", help="skip the mediapipe detection check")
+    p.add_argument("--nerf", action="store_true",
+                   help="also refine with the NeRF renderer, a row of the refine table (minutes a shot)")
+    p.add_argument("--only", metavar="NAMES", help="these shots (or clips) of the suite alone, comma-separated, "
+                   "e.g. arc-1p,static-2p")  # fmt: skip
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser(
@@ -310,6 +320,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", default="none", choices=("none", "init-only", "per-frame"),
                    help="refine as a baseline instead: init-only (the camera and bodies as the bodies stage left them) or "
                    "per-frame (each frame's camera on its own, composition loss only)")  # fmt: skip
+    p.add_argument("--renderer", default="raster", choices=("raster", "nerf"),
+                   help="what refine's camera step renders the actors with: raster (their meshes, the default) or nerf (a "
+                   "dynamic NeRF trained on them, the paper's renderer: slower, see the README)")  # fmt: skip
     p.add_argument("--shot", type=int, default=None, metavar="N",
                    help="for a clip with cuts: which shot to take (0 is the first)")  # fmt: skip
     p.add_argument("--max-side", type=int, default=1920, metavar="PX",

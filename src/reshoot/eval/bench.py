@@ -66,22 +66,35 @@ def suite_shots(suite: str) -> list[BenchShot]:
     raise InputError(f"unknown suite {suite!r}; expected one of {', '.join(SUITES)}")
 
 
-def run_bench(suite: str, out_dir: str | Path, detect: bool = True, progress: Callable[[str], None] | None = None) -> list[dict]:
-    """Run a suite; write ``results.json``, ``results.md`` and ``contact.jpg`` into ``out_dir``; return the records."""
+def run_bench(suite: str, out_dir: str | Path, detect: bool = True, progress: Callable[[str], None] | None = None,
+              nerf: bool = False, only: list[str] | None = None) -> list[dict]:  # fmt: skip
+    """Run a suite; write ``results.json``, ``results.md`` and ``contact.jpg`` into ``out_dir``; return the records.
+    ``nerf``: the refine table gets a row for the NeRF renderer too (minutes a shot);
+    ``only``: the shots (clips) of these names alone."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if suite == "footage":
-        clips = _footage_clips()
-        records = [_bench_footage(p, out / "runs" / p.stem, progress) for p in clips]
+        clips = _only(_footage_clips(), [p.stem for p in _footage_clips()], only)
+        records = [_bench_footage(p, out / "runs" / p.stem, progress, nerf) for p in clips]
         overlays = [(p.stem, out / "runs" / p.stem / "overlay.mp4") for p in clips]
         contact_sheet([(name, video) for name, video in overlays if video.is_file()], out / "contact.jpg")
     else:
-        shots = suite_shots(suite)
-        records = [_bench_synthetic(s, out / "shots" / s.name, detect, progress) for s in shots]
+        shots = _only(suite_shots(suite), [s.name for s in suite_shots(suite)], only)
+        records = [_bench_synthetic(s, out / "shots" / s.name, detect, progress, nerf) for s in shots]
         contact_sheet([(s.name, out / "shots" / s.name / "run" / "overlay.mp4") for s in shots], out / "contact.jpg")
     (out / "results.json").write_text(dumps({"suite": suite, "shots": records}))
     (out / "results.md").write_text(markdown(suite, records))
     return records
+
+
+def _only(items: list, names: list[str], only: list[str] | None) -> list:
+    """The ``items`` whose name is in ``only`` (all when None); an unknown name is an error."""
+    if only is None:
+        return items
+    unknown = sorted(set(only) - set(names))
+    if unknown:
+        raise InputError(f"--only {', '.join(unknown)}: not in the suite, whose shots are {', '.join(names)}")
+    return [item for item, name in zip(items, names) if name in only]
 
 
 #: People in each clip of ../shared/footage (its README), for the footage table.
@@ -108,17 +121,17 @@ def _run_extract(video: Path, run: Path) -> tuple[Any, float]:
 
 
 REFINE_KEYS = ("pa", "iou_person", "mpjpe2d_720p", "ate_pct", "rot_err_deg", "wmpjpe_mm", "pampjpe_mm")
-REFINE_METHODS = ("init-only", "per-frame", "ours (raster)")
+REFINE_METHODS = ("init-only", "per-frame", "ours (raster)", "ours (nerf)")
 """the rows of the refine table (seed 001, Table 1): the bodies stage's result, each
-frame's camera on its own, and the refine stage"""
+frame's camera on its own, and the refine stage with either renderer (nerf: when asked)"""
 
 
-def _refine_variants(run: Path, refined: Any, gt: Any, render_labels: Any,
-                     refined_metrics: dict | None = None) -> dict[str, dict] | None:  # fmt: skip
+def _refine_variants(run: Path, refined: Any, gt: Any, render_labels: Any, refined_metrics: dict | None = None,
+                     nerf: bool = False) -> dict[str, dict] | None:  # fmt: skip
     """Each method of :data:`REFINE_METHODS` on the shot as the bodies stage left it
     (``RUN/cache/bodies``), scored: against ``gt``, or (footage) against the shot's own
     masks and keypoints; with its seconds. ``refined_metrics``: the refined shot's
-    scores, when they are in hand already."""
+    scores, when they are in hand already; ``nerf``: with the NeRF renderer's row."""
     import copy
 
     from reshoot.eval.evaluate import evaluate
@@ -133,12 +146,17 @@ def _refine_variants(run: Path, refined: Any, gt: Any, render_labels: Any,
     per_frame = refine(copy.deepcopy(start), RefineConfig(baseline="per-frame"))
     shots = {"init-only": (start, 0.0), "per-frame": (per_frame, time.perf_counter() - t0),
              "ours (raster)": (refined, refined.meta["refine"]["seconds"])}  # fmt: skip
+    if nerf:
+        with_nerf = refine(copy.deepcopy(start), RefineConfig(renderer="nerf"))
+        shots["ours (nerf)"] = (with_nerf, with_nerf.meta["refine"]["seconds"])
     out = {}
     for name, (shot, seconds) in shots.items():
         mine = shot is refined and refined_metrics is not None
         metrics = refined_metrics if mine else evaluate(shot, gt, render_labels=render_labels)
         out[name] = {**{k: metrics.get(k) for k in REFINE_KEYS}, "seconds": seconds}
     out["ours (raster)"]["rounds_kept"] = refined.meta["refine"].get("rounds_kept")
+    if nerf:
+        out["ours (nerf)"]["nerf_seconds"] = shots["ours (nerf)"][0].meta["refine"].get("nerf_seconds")
     return out
 
 
@@ -147,7 +165,7 @@ def _stage_seconds(shot: Any) -> dict[str, float]:
     return {r.stage: r.seconds for r in shot.provenance if r.seconds is not None}
 
 
-def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress) -> dict[str, Any]:
+def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress, nerf: bool = False) -> dict[str, Any]:
     from reshoot.eval.detection import detection_report
     from reshoot.eval.evaluate import evaluate
     from reshoot.render.labels import render_labels
@@ -178,7 +196,7 @@ def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress) -> dict
     }  # fmt: skip
     if progress:
         progress(f"{spec.name}: refine baselines")
-    record["refine"] = _refine_variants(out / "run", est, gt, render_labels, metrics)
+    record["refine"] = _refine_variants(out / "run", est, gt, render_labels, metrics, nerf)
     if detect:
         if progress:
             progress(f"{spec.name}: mediapipe realism check")
@@ -189,7 +207,7 @@ def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress) -> dict
     return record
 
 
-def _bench_footage(path: Path, run: Path, progress) -> dict[str, Any]:
+def _bench_footage(path: Path, run: Path, progress, nerf: bool = False) -> dict[str, Any]:
     from reshoot.errors import ReshootError
     from reshoot.stages.decode import probe
 
@@ -209,7 +227,7 @@ def _bench_footage(path: Path, run: Path, progress) -> dict[str, Any]:
 
     if progress:
         progress(f"{path.name}: refine baselines")
-    record["refine"] = _refine_variants(run, shot, None, render_labels)
+    record["refine"] = _refine_variants(run, shot, None, render_labels, nerf=nerf)
     return {**record, "frames": T, "width": shot.video.width, "height": shot.video.height,
             "stages": {"extract": extract_s}, "extract_ms_per_frame": 1000 * extract_s / T,
             "tracks_frames": [int(a.present.sum()) for a in shot.actors], "stage_s": _stage_seconds(shot),
@@ -285,7 +303,7 @@ def _refine_table(records: list[dict]) -> list[str]:
     for shot_type in dict.fromkeys(r["shot_type"] for r in done):
         group = [r["refine"] for r in done if r["shot_type"] == shot_type]
         medians = {}
-        for method in REFINE_METHODS:
+        for method in [m for m in REFINE_METHODS if any(m in g for g in group)]:
             medians[method] = {}
             for key, _, _ in REFINE_COLUMNS:
                 values = [g[method].get(key) for g in group if g.get(method)]

@@ -20,6 +20,16 @@ falls by at least ``min_gain``:
    back in the world with the refined camera, S*_w = f_H(S_c, C*) (Eq. 3,
    ``bodies.stage.place_in_world``: the scale and the ground settled again).
 
+The renderer (``renderer``): ``raster`` (the default) draws the meshes directly, as
+above; ``nerf`` is the paper's: a small dynamic NeRF of the actors (``render.nerf``,
+D-NeRF style: a time-conditioned deformation into a canonical field of density and actor
+labels) trained in ``_Scene.pose`` on label images of the posed meshes from random views
+around them (so again after every body step: the bodies change), then inverted in the
+camera step with the same losses at its own, smaller working width (``nerf.width``: the
+masks are downsampled to it). The seconds its trainings took are in ``meta.refine
+["nerf_seconds"]``. The body step fits meshes whichever the renderer: it keeps the soft
+rasteriser at ``width``.
+
 A step that does not lower the loss is undone. The baselines, in the same code:
 ``init-only`` leaves the shot as the bodies stage left it (the paper's SLAM + body
 start); ``per-frame`` moves each frame's camera on its own (an SE(3) per frame,
@@ -37,18 +47,25 @@ from dataclasses import asdict, dataclass, field, replace
 import numpy as np
 
 from reshoot.errors import InputError
+from reshoot.render.nerf import NerfConfig
 from reshoot.shot import Shot
 from reshoot.stages.bodies.fit import FitConfig, Silhouettes
 
 log = logging.getLogger(__name__)
 
 BASELINES = ("none", "init-only", "per-frame")
+RENDERERS = ("raster", "nerf")
 
 
 @dataclass
 class RefineConfig:
     baseline: str = "none"
     """``none`` (ours), ``init-only`` or ``per-frame`` (module docstring)"""
+    renderer: str = "raster"
+    """what the camera step renders the actors with: ``raster`` (their meshes, soft
+    rasteriser) or ``nerf`` (a dynamic NeRF trained on them, the paper's; module docstring)"""
+    nerf: NerfConfig = field(default_factory=NerfConfig)
+    """the dynamic NeRF's size, training and working width (``renderer="nerf"`` only)"""
     width: int = 240
     """working width of the renderings, pixels"""
     sigma: float = 0.5
@@ -107,6 +124,10 @@ class _Scene:
         h = max(1, round(H * w / W))
         self.raster = SoftRaster(w, h, sigma=cfg.sigma, cull_below=cfg.cull_below)
         self.min_conf = cfg.min_conf
+        # the NeRF's working size (the camera step's images with it)
+        self.nerf_cfg = cfg.nerf if cfg.renderer == "nerf" else None
+        self.nerf_size = (min(cfg.nerf.width, W), max(1, round(H * min(cfg.nerf.width, W) / W)))
+        self.nerf, self.nerf_seconds, self._nerfs = None, [], {}
         # a still or panning camera stays so (unknown: as free as the paper's)
         self.camera_model = shot.meta.get("camera_init", {}).get("model", "general")
         self.set_lens(shot)
@@ -114,6 +135,9 @@ class _Scene:
         self.colours = torch.tensor(PALETTE[np.arange(P) % len(PALETTE)] / 255.0, dtype=torch.float32)
         self.shares = label_shares(torch.from_numpy(shot.masks.labels), P + 1, (w, h))  # (T, P + 1, h, w)
         self.target = paint(self.shares, self.colours)
+        if self.nerf_cfg is not None:
+            self.shares_nerf = label_shares(torch.from_numpy(shot.masks.labels), P + 1, self.nerf_size)
+            self.target_nerf = paint(self.shares_nerf, self.colours)
         self.pose(shot)
 
     def set_lens(self, shot: Shot) -> None:
@@ -124,6 +148,9 @@ class _Scene:
         self.K_work = self.K.clone()
         self.K_work[:, 0] *= self.raster.width / shot.video.width
         self.K_work[:, 1] *= self.raster.height / shot.video.height
+        self.K_nerf = self.K.clone()
+        self.K_nerf[:, 0] *= self.nerf_size[0] / shot.video.width
+        self.K_nerf[:, 1] *= self.nerf_size[1] / shot.video.height
 
     @staticmethod
     def _zoomed(K, zoom):
@@ -153,6 +180,9 @@ class _Scene:
         # pixels of actors without a body say nothing (whoever is behind them is hidden)
         self.weight = 1.0 - sum((self.shares[:, k + 1] for k in range(len(shot.actors)) if k not in self.actors),
                                 torch.zeros_like(self.shares[:, 0]))  # fmt: skip
+        if self.nerf_cfg is not None:
+            self.weight_nerf = 1.0 - sum((self.shares_nerf[:, k + 1] for k in range(len(shot.actors))
+                                          if k not in self.actors), torch.zeros_like(self.shares_nerf[:, 0]))  # fmt: skip
         self.verts, self.faces, self.landmarks, self.present, self.kpts, self.conf = [], [], [], [], [], []
         for k in self.actors:
             actor = shot.actors[k]
@@ -169,6 +199,24 @@ class _Scene:
             conf = obs.kpts_conf * (obs.kpts_conf >= self.min_conf) * actor.present[:, None]
             self.kpts.append(torch.from_numpy(obs.kpts2d_px).float())
             self.conf.append(torch.from_numpy(conf).float())
+        if self.nerf_cfg is not None:
+            self._train_nerf(shot)
+
+    def _train_nerf(self, shot: Shot) -> None:
+        """The dynamic NeRF of the bodies as posed now (the last two kept: a body step
+        undone poses the bodies as they were, and their NeRF is reused)."""
+        import hashlib
+
+        from reshoot.render.nerf import train_dynamic_nerf
+
+        key = hashlib.sha1(b"".join(V.numpy().tobytes() for V in self.verts)).hexdigest()
+        if key not in self._nerfs:
+            t0 = time.perf_counter()
+            self._nerfs = {k: v for k, v in list(self._nerfs.items())[-1:]}
+            self._nerfs[key] = train_dynamic_nerf(self.verts, self.faces, self.present, self.colours[self.actors],
+                                                  self.nerf_cfg, T_world_cam=shot.camera.T_world_cam)  # fmt: skip
+            self.nerf_seconds.append(time.perf_counter() - t0)
+        self.nerf = self._nerfs[key]
 
     def render(self, T_world_cam, frames, zoom=None):
         """The actors through cameras ``T_world_cam`` (N, 4, 4) at ``frames`` (N,), their
@@ -177,6 +225,9 @@ class _Scene:
 
         from reshoot.render.soft import composite, soft_silhouette
 
+        if self.nerf is not None:  # (N, h, w, 3) at the NeRF's working size
+            K = self._zoomed(self.K_nerf[frames], zoom)
+            return self.nerf.render(T_world_cam, K, frames, self.nerf_size)
         R, C = T_world_cam[:, :3, :3], T_world_cam[:, :3, 3]
         K = self._zoomed(self.K_work[frames], zoom)
         sils, depths = [], []
@@ -191,6 +242,8 @@ class _Scene:
         from reshoot.stages.refine.losses import composition_loss
 
         image = self.render(T_world_cam, frames, zoom)
+        if self.nerf is not None:
+            return composition_loss(image, self.target_nerf[frames], weight=self.weight_nerf[frames])
         return composition_loss(image, self.target[frames], weight=self.weight[frames])
 
     def joints(self, T_world_cam, frames, zoom=None):
@@ -292,8 +345,16 @@ def refine_camera(shot: Shot, cfg: RefineConfig | None = None) -> tuple[np.ndarr
     import torch
 
     cfg = cfg or RefineConfig()
+    _check(cfg)
     torch.set_num_threads(cfg.threads)
     return _step(cfg)(_Scene(shot, cfg), shot.camera.T_world_cam, cfg, shot.lens.zooms)
+
+
+def _check(cfg: RefineConfig) -> None:
+    if cfg.baseline not in BASELINES:
+        raise InputError(f"--baseline {cfg.baseline!r}: expected one of {', '.join(BASELINES)}")
+    if cfg.renderer not in RENDERERS:
+        raise InputError(f"--renderer {cfg.renderer!r}: expected one of {', '.join(RENDERERS)}")
 
 
 def _state(shot: Shot) -> tuple:
@@ -316,8 +377,7 @@ def refine(shot: Shot, cfg: RefineConfig | None = None, progress: Callable[[int,
     from reshoot.stages.bodies.stage import BodiesConfig, camera_space_from_world, place_in_world
 
     cfg = cfg or RefineConfig()
-    if cfg.baseline not in BASELINES:
-        raise InputError(f"--baseline {cfg.baseline!r}: expected one of {', '.join(BASELINES)}")
+    _check(cfg)
     if shot.camera is None or "bodies" not in shot.meta:
         raise InputError("the refine stage needs the camera and the bodies: run the bodies stage first")
     if shot.masks is None:
@@ -325,7 +385,7 @@ def refine(shot: Shot, cfg: RefineConfig | None = None, progress: Callable[[int,
     t0 = time.perf_counter()
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    report: dict = {"baseline": cfg.baseline, "rounds": [], "notes": []}
+    report: dict = {"baseline": cfg.baseline, "renderer": cfg.renderer, "rounds": [], "notes": []}
     scene = _Scene(shot, cfg) if any(a.body is not None for a in shot.actors) else None
     if scene is None:
         report["notes"].append("no actor has a body: nothing to render, the camera is kept")
@@ -345,13 +405,14 @@ def refine(shot: Shot, cfg: RefineConfig | None = None, progress: Callable[[int,
             t_round, before = time.perf_counter(), best
             entry: dict = {}
             # 1. the camera, the bodies held
-            kept = _state(shot)
+            kept, t_step = _state(shot), time.perf_counter()
             shot.camera.T_world_cam, zoom = _step(cfg)(scene, shot.camera.T_world_cam, cfg, shot.lens.zooms)
+            camera_seconds = time.perf_counter() - t_step
             if zoom is not None:
                 shot.lens.fx, shot.lens.fy = shot.lens.fx * zoom, shot.lens.fy * zoom
                 scene.set_lens(shot)
             report_step(r * per_round + 1, steps)
-            entry["camera"] = scene.loss(shot.camera.T_world_cam, cfg.joint_weight)
+            entry["camera"] = {**scene.loss(shot.camera.T_world_cam, cfg.joint_weight), "seconds": camera_seconds}
             entry["camera"]["kept"] = entry["camera"]["total"] < best or cfg.baseline == "per-frame"
             if entry["camera"]["kept"]:
                 best = entry["camera"]["total"]
@@ -386,6 +447,8 @@ def refine(shot: Shot, cfg: RefineConfig | None = None, progress: Callable[[int,
         report["end"] = scene.loss(shot.camera.T_world_cam, cfg.joint_weight)
         report["rounds_kept"] = sum(e["kept"] for e in report["rounds"])
         report["bodies"] = placed
+    if scene is not None and cfg.renderer == "nerf":
+        report["nerf_seconds"] = scene.nerf_seconds  # each training of the NeRF
     seconds = time.perf_counter() - t0
     shot.meta["refine"] = {**report, "seconds": seconds}
     wrote = ["camera", "actors.body", "actors.joints_world"] + (["lens"] if shot.lens.zooms else [])
