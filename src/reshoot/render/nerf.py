@@ -61,8 +61,9 @@ class NerfConfig:
     NeRF's silhouettes, actor share > 0.5, against the meshes' through the shot's cameras
     at 240 px, IoU mean / worst frame; one core shared with other work, so the seconds are
     indicative): these settings 0.72 / 0.40 in 32-45 s (25 s on two idle cores: 1 s of
-    label images, 21 s of Adam); ``steps`` 3000 0.76 / 0.51 in 108 s; ``freqs_t`` 8 0.75 / 0.52; ``hidden`` 128 with 2 layers 0.73 / 0.49; a learned code
-    per frame beside gamma(t), or gamma(t) given to the canonical MLP too, 0.74 and 0.72.
+    label images, 21 s of Adam); ``steps`` 3000 0.76 / 0.51 in 108 s; ``freqs_t`` 8
+    0.75 / 0.52; ``hidden`` 128 with 2 layers 0.73 / 0.49; a learned code per frame
+    beside gamma(t), or gamma(t) given to the canonical MLP too, 0.74 and 0.72.
     The frames where the walker strides are the worst (0.4-0.7), those where it stands
     0.82-0.87: the small field cannot hold 120 frames of swinging legs sharply, whatever
     the shape of its input. On six frames of one body, 300 steps reach 0.93 from an unseen
