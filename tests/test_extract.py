@@ -8,12 +8,14 @@ import errno
 import json
 import shutil
 
+import numpy as np
 import pytest
 from gltf_check import assert_valid
 
 from reshoot.cli import STAGE_NAMES, main
 from reshoot.pipeline import OUTPUTS, STAGES
 from reshoot.shot import Shot
+from reshoot.stages.bodies.stage import camera_init_path
 from reshoot.synth.generate import SynthConfig, generate
 
 
@@ -146,3 +148,14 @@ def test_a_full_disk_leaves_the_run_as_it_was(clip, run, tmp_path, monkeypatch, 
     assert (out / "overlay.mp4").read_bytes() == overlay
     assert Shot.load(out / "shot").stages[-1] == "refine"
     assert not [p for p in out.iterdir() if ".tmp" in p.name]
+
+
+def test_stopping_earlier_than_the_last_run_drops_what_came_after(run, clip, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(run, out)
+    assert main(["extract", str(clip / "video.mp4"), "--out", str(out), "--stop-after", "camera_init"]) == 0
+    shot = Shot.load(out / "shot")
+    assert shot.stages == ["perceive", "camera_init"] and all(a.body is None for a in shot.actors)
+    assert set(shot.meta["fingerprints"]) == {"perceive", "camera_init"} and "refine" not in shot.meta
+    kept = Shot.load(out / "cache" / "bodies")  # the camera as the camera stage left it
+    assert np.array_equal(shot.camera.T_world_cam, camera_init_path(kept))

@@ -274,10 +274,11 @@ def _run_stages(source: Path, out: Path, cfg: ExtractConfig, stop_after: str, fr
         else:
             done = {k: v for k, v in done.items() if k == "perceive"}
         first = first_to_run()
-    if first == len(wanted) and not unrefined:
+    beyond = [stage for stage in done if stage not in wanted]  # results of stages not asked for this time
+    if first == len(wanted) and not unrefined and not beyond:
         log.info("%s: unchanged since the last run, reusing %s", ", ".join(wanted), shot_dir)
         return previous, None, [], {}
-    footage = decode(source, cfg.decode)
+    footage = decode(source, cfg.decode) if first < len(wanted) else None
     shot = previous if first > 0 else None
     if shot is not None:  # the records of the stages about to run again go
         shot.provenance = [r for r in shot.provenance if r.stage not in wanted[first:]]
@@ -307,6 +308,7 @@ def _run_stages(source: Path, out: Path, cfg: ExtractConfig, stop_after: str, fr
         shot.camera, shot.lens = None, None
         shot.meta.pop("camera_init", None)
     shot.provenance = [r for r in shot.provenance if r.stage not in later]
+    shot.meta["fingerprints"] = {k: v for k, v in shot.meta.get("fingerprints", {}).items() if k not in later}
     shot.save(shot_dir)
     return shot, footage, ran, seconds
 
