@@ -82,6 +82,8 @@ class RunResult:
     """What :func:`extract` did."""
 
     shot_dir: Path
+    shot: Shot
+    """the shot as saved in ``shot_dir``"""
     ran: list[str]
     """the stages run this time (the others were reused)"""
     seconds: dict[str, float]
@@ -243,9 +245,9 @@ def extract(source: str | Path, out: str | Path, cfg: ExtractConfig | None = Non
             _write_text(out / RUN_CONFIG, config)
         shot, footage, ran, seconds = _run_stages(source, out, cfg, stop_after, from_stage, force, progress)
         if not outputs:
-            return RunResult(out / "shot", ran, seconds, {})
+            return RunResult(out / "shot", shot, ran, seconds, {})
         report = _outputs(shot, source, out, cfg, footage, ran, seconds, warnings)
-        return RunResult(out / "shot", ran, seconds, report)
+        return RunResult(out / "shot", shot, ran, seconds, report)
 
 
 def _run_stages(source: Path, out: Path, cfg: ExtractConfig, stop_after: str, from_stage: str | None, force: bool,

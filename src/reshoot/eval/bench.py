@@ -113,11 +113,10 @@ def _footage_clips() -> list[Path]:
 def _run_extract(video: Path, run: Path) -> tuple[Any, float]:
     """``reshoot extract`` up to the last stage that exists; (the shot, seconds)."""
     from reshoot.pipeline import extract
-    from reshoot.shot import Shot
 
     t0 = time.perf_counter()
     result = extract(video, run, force=True, overwrite=True)
-    return Shot.load(result.shot_dir), time.perf_counter() - t0
+    return result.shot, time.perf_counter() - t0
 
 
 REFINE_KEYS = ("pa", "iou_person", "mpjpe2d_720p", "ate_pct", "rot_err_deg", "wmpjpe_mm", "pampjpe_mm")

@@ -177,12 +177,9 @@ class _Scene:
 
         kmap = load_keypoint_map()
         self.actors = [k for k, a in enumerate(shot.actors) if a.body is not None]
-        # pixels of actors without a body say nothing (whoever is behind them is hidden)
-        self.weight = 1.0 - sum((self.shares[:, k + 1] for k in range(len(shot.actors)) if k not in self.actors),
-                                torch.zeros_like(self.shares[:, 0]))  # fmt: skip
+        self.weight = self._weight(self.shares)
         if self.nerf_cfg is not None:
-            self.weight_nerf = 1.0 - sum((self.shares_nerf[:, k + 1] for k in range(len(shot.actors))
-                                          if k not in self.actors), torch.zeros_like(self.shares_nerf[:, 0]))  # fmt: skip
+            self.weight_nerf = self._weight(self.shares_nerf)
         self.verts, self.faces, self.landmarks, self.present, self.kpts, self.conf = [], [], [], [], [], []
         for k in self.actors:
             actor = shot.actors[k]
@@ -201,6 +198,14 @@ class _Scene:
             self.conf.append(torch.from_numpy(conf).float())
         if self.nerf_cfg is not None:
             self._train_nerf(shot)
+
+    def _weight(self, shares):
+        """Per pixel, what the composition loss counts of it (T, h, w): pixels of actors
+        without a body say nothing (whoever is behind them is hidden)."""
+        import torch
+
+        bodiless = [k for k in range(shares.shape[1] - 1) if k not in self.actors]
+        return 1.0 - sum((shares[:, k + 1] for k in bodiless), torch.zeros_like(shares[:, 0]))
 
     def _train_nerf(self, shot: Shot) -> None:
         """The dynamic NeRF of the bodies as posed now (the last two kept: a body step
