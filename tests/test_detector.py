@@ -294,6 +294,45 @@ def test_a_person_a_fifth_of_the_frame_tall_is_found_thanks_to_the_tiles(small_p
     assert whole_frame["recall"] <= 0.2, whole_frame
 
 
+def test_a_person_the_whole_frame_misses_is_found_in_a_region_around_them(small_people):
+    """A tracker names where it expects someone: one pass over a square 1.5 times their
+    height around their hips finds the small people the whole frame alone misses, and
+    maps them back to the right place in the frame. (At twice their height, 10 of 12.)"""
+    shot, frames = small_people
+    whole_only = PoseDetector(DetectorConfig(tiles=False))
+    found_whole, found_region = [], []
+    for t, rgb in enumerate(frames):
+        regions = []
+        for k, actor in enumerate(shot.actors):
+            if actor.present[t]:
+                hips = actor.observations.kpts2d_px[t, [LEFT_HIP, RIGHT_HIP]].mean(0)
+                regions.append((*hips, 1.5 * _height(shot, k, t)))
+        found_whole.append(whole_only.detect(rgb))
+        found_region.append(whole_only.detect(rgb, regions))
+        assert whole_only.last_passes == 1 + len(regions)
+    whole, region = _score(shot, found_whole), _score(shot, found_region)
+    log.info("small people: whole frame %s; whole frame and a region per person %s", whole, region)
+    assert whole["recall"] <= 0.2, whole
+    assert region["visible"] >= 6 and region["recall"] >= 0.9 and region["duplicates"] == 0 and region["false"] == 0, region
+
+
+def test_two_people_one_pass_told_apart_stay_two():
+    """Candidates of one pass are distinct people (its suppression joined each person's
+    boxes): two such, one half behind the other with faces closer than the merge reach,
+    stay two; the same two from different passes are one person seen twice."""
+    from reshoot.stages.perceive.detector import _Candidate
+
+    def candidate(x: float, pass_id: int, score: float) -> _Candidate:
+        kpts = np.array([[x, 300.0], [x, 130.0], [x, 220.0], [x, 150.0]])  # hips, body circle (radius 170), ...
+        face = np.array([x - 20, 110.0, x + 20, 150.0])
+        return _Candidate(score, face, kpts, np.array([-np.inf, -np.inf, np.inf, np.inf]), 1.0, "tiles", pass_id)
+
+    detector = PoseDetector()
+    # faces 50 px apart: within the merge reach (0.5 x 170 px)
+    assert len(detector._merge([candidate(400, 0, 0.95), candidate(450, 0, 0.9)], W, H)) == 2
+    assert len(detector._merge([candidate(400, 0, 0.95), candidate(450, 1, 0.9)], W, H)) == 1
+
+
 def test_an_empty_set_gives_no_detection(detector):
     """The courtyard without actors, filmed from 5 m (the view of the synthetic shots)."""
     import torch

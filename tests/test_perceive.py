@@ -79,6 +79,52 @@ def _check_world_landmarks(est: Shot, gt: Shot) -> None:
     assert len(order) >= 5 and np.mean(order) >= 0.9
 
 
+def test_people_who_come_back_elsewhere_are_known_by_their_colours(two_people):
+    """The camera looks away for four frames (a blur: nobody to see) and comes back on
+    the scene mirrored: the two people reappear 1.1-1.6 body heights from where they
+    were, each nearer the other's old place than their own. Each keeps their id (by the
+    colours of their clothes); without re-identification, one comes back as someone new
+    (the other is near enough their old place to be followed)."""
+    from dataclasses import replace
+
+    import cv2
+
+    from reshoot.eval.perception import _mask_iou_matrix
+    from reshoot.stages.decode import decode
+    from reshoot.stages.perceive.stage import PerceiveConfig, perceive
+    from reshoot.stages.perceive.tracking import TrackingConfig
+
+    footage, gt = decode(two_people / "video.mp4"), Shot.load(two_people / "gt")
+    gap = range(8, 12)
+    frames, truth = [], []
+    for t, (rgb, labels) in enumerate(zip(footage.frames(), gt.masks.labels)):
+        if t in gap:
+            frames.append(cv2.GaussianBlur(rgb, (0, 0), 25))
+            truth.append(np.zeros_like(labels))
+        else:
+            frames.append(rgb[:, ::-1].copy() if t >= gap.stop else rgb)
+            truth.append(labels[:, ::-1] if t >= gap.stop else labels)
+    edited = replace(footage, _cache=frames)
+
+    def who(shot: Shot, frames: range) -> list[set[int]]:
+        """Per estimated person, the ground-truth people it covers (mask IoU >= 0.5) in ``frames``."""
+        found = [set() for _ in shot.actors]
+        for t in frames:
+            iou = _mask_iou_matrix(shot.masks.labels[t], truth[t], len(shot.actors), len(gt.actors))
+            for i, j in zip(*np.nonzero(iou >= 0.5)):
+                found[i].add(int(j))
+        return found
+
+    shot = perceive(edited)
+    before, after = who(shot, range(gap.start)), who(shot, range(gap.stop, shot.num_frames))
+    assert len(shot.actors) == 2 and before == after and sorted(map(sorted, before)) == [[0], [1]], (before, after)
+    assert not shot.masks.labels[gap.start + 1 : gap.stop].any()  # nobody made up in the blur
+    assert all(a.present[gap.stop :].mean() >= 0.8 for a in shot.actors)
+
+    forgetful = perceive(edited, PerceiveConfig(tracking=TrackingConfig(reid_colour_distance=0.0)))
+    assert len(forgetful.actors) == 3
+
+
 def test_a_rerun_with_the_same_input_and_settings_is_reused(two_people, tmp_path):
     video = str(two_people / "video.mp4")
     assert main(["extract", video, "--out", str(tmp_path)]) == 0

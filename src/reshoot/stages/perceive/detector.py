@@ -70,6 +70,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,10 @@ class DetectorConfig:
     """score (probability, 0..1) a person needs: the best over the passes that found
     them. mediapipe keeps 0.5, but over 40-odd passes textures (stains, posters,
     graffiti) reach 0.5-0.9 (see the module docstring for the measured trade-off)"""
+    region_min_score: float = MEDIAPIPE_MIN_SCORE
+    """score a person needs when a pass over one of the regions the caller named saw them
+    (a tracker's person at the frame's edge or cut by its bottom scores 0.6-0.9: the
+    caller, who expects someone there, checks them on its own)"""
     candidate_score: float = MEDIAPIPE_MIN_SCORE
     """score a single pass's detection needs to take part (mediapipe's 0.5): weaker views
     of a person found elsewhere still help place them"""
@@ -142,7 +147,7 @@ class DetectorConfig:
 
     def check(self) -> None:
         """Raise :class:`InputError` on a value that cannot work."""
-        for name in ("min_score", "candidate_score"):
+        for name in ("min_score", "region_min_score", "candidate_score"):
             if not 0.0 < getattr(self, name) < 1.0:
                 raise InputError(f"DetectorConfig.{name} must be in (0, 1), received {getattr(self, name)}")
         for name in ("nms_iou", "merge_distance"):
@@ -358,6 +363,9 @@ class _Candidate:
     zoom: float
     """model pixels per frame pixel of the pass (finer passes see more detail)"""
     level: str = ""
+    pass_id: int = -1
+    """which pass of the frame found it: one pass's detections are distinct people (its
+    suppression already joined each person's)"""
 
     @property
     def face_centre(self) -> np.ndarray:
@@ -415,6 +423,7 @@ class PoseDetector:
         self._levels: dict[tuple[int, int], list[_Level]] = {}
         self.last_passes = 0
         """passes the last :meth:`detect` ran"""
+        self._passes = 0  # passes run so far: each candidate's pass_id
 
     # ------------------------------------------------------------------------- running
 
@@ -425,8 +434,13 @@ class PoseDetector:
         self._net.invoke()
         return self._net.get_tensor(self._regressors)[0], self._net.get_tensor(self._logits)[0, :, 0]
 
-    def detect(self, rgb: np.ndarray) -> list[PersonDetection]:
-        """Every person in one frame ``rgb`` (H, W, 3) uint8 RGB, best score first."""
+    def detect(self, rgb: np.ndarray, regions: Sequence[tuple[float, float, float]] = ()) -> list[PersonDetection]:
+        """Every person in one frame ``rgb`` (H, W, 3) uint8 RGB, best score first.
+
+        ``regions``: squares ``(centre x, centre y, side)`` in frame pixels to look at
+        besides the planned passes, one pass each (where a tracker expects someone: a
+        person at the frame's edge or cut by its bottom scores low in the whole frame and
+        may fall between tiles, but is found in a window about twice their size)."""
         import cv2
 
         if not isinstance(rgb, np.ndarray):
@@ -459,7 +473,9 @@ class PoseDetector:
                 x1, y1 = min(ox + INPUT_PX, level.w), min(oy + INPUT_PX, level.h)
                 window[y0 - oy : y1 - oy, x0 - ox : x1 - ox] = scaled[y0:y1, x0:x1]
                 candidates += self._pass(window, level.name, (ox, oy), (kx, ky), (W, H))
-        self.last_passes = sum(len(lv.origins) for lv in levels)
+        for region in regions:
+            candidates += self._region_pass(rgb, region, window)
+        self.last_passes = sum(len(lv.origins) for lv in levels) + len(regions)
         people = self._merge(candidates, W, H)
         log.debug("detector: %d passes, %d candidates, %d people in %.1f ms",
                   self.last_passes, len(candidates), len(people), 1e3 * (time.perf_counter() - t0))  # fmt: skip
@@ -467,11 +483,34 @@ class PoseDetector:
 
     __call__ = detect
 
+    def _region_pass(self, rgb: np.ndarray, region: tuple[float, float, float], window: np.ndarray) -> list[_Candidate]:
+        """One pass over the square ``region`` (centre x, centre y, side; at least
+        ``min_tile_px``) of ``rgb``, its part outside the frame black as the letterbox."""
+        import cv2
+
+        H, W = rgb.shape[:2]
+        cx, cy, side = region
+        side = max(int(round(side)), int(math.ceil(self.cfg.min_tile_px)))
+        x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
+        k = INPUT_PX / side  # model pixels per frame pixel
+        cx0, cy0, cx1, cy1 = max(x0, 0), max(y0, 0), min(x0 + side, W), min(y0 + side, H)
+        window[:] = 0
+        if cx1 <= cx0 or cy1 <= cy0:
+            return []
+        # the square's pixel (x, y) lands at model pixel (x - x0) * k; round the pasted block's edges the same way
+        px0, py0 = round((cx0 - x0) * k), round((cy0 - y0) * k)
+        px1, py1 = min(round((cx1 - x0) * k), INPUT_PX), min(round((cy1 - y0) * k), INPUT_PX)
+        if px1 <= px0 or py1 <= py0:
+            return []
+        interp = cv2.INTER_AREA if k < 1 else cv2.INTER_LINEAR
+        window[py0:py1, px0:px1] = cv2.resize(rgb[cy0:cy1, cx0:cx1], (px1 - px0, py1 - py0), interpolation=interp)
+        return self._pass(window, "region", (x0 * k, y0 * k), (k, k), (W, H))
+
     def _pass(self, window: np.ndarray, name: str, origin: tuple[int, int], scale: tuple[float, float],
               size: tuple[int, int]) -> list[_Candidate]:  # fmt: skip
         """One pass's detections (weighted NMS within the pass), in frame pixels."""
         regressors, logits = self.run_model(window)
-        threshold = min(self.cfg.candidate_score, self.cfg.min_score)
+        threshold = min(self.cfg.candidate_score, self.cfg.min_score, self.cfg.region_min_score)
         keep = logits >= math.log(threshold / (1.0 - threshold))  # sigmoid(logit) >= threshold
         scores, boxes, keypoints = decode(regressors[keep], logits[keep], self._anchors[keep])
         valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
@@ -493,14 +532,17 @@ class PoseDetector:
             w = scores[group]
             face = _weighted_mean(boxes[group], w).reshape(2, 2) * to_frame + offset
             kpts = _weighted_mean(keypoints[group], w) * to_frame + offset
-            out.append(_Candidate(float(scores[group[0]]), face.reshape(4), kpts, seen, float(kx), name))
+            out.append(_Candidate(float(scores[group[0]]), face.reshape(4), kpts, seen, float(kx), name, self._passes))
+        self._passes += 1
         return out
 
     def _merge(self, candidates: list[_Candidate], W: int, H: int) -> list[PersonDetection]:
         """One detection per person from the candidates of all passes.
 
         Best score first, a candidate joins the first group whose best candidate's face
-        centre lies within ``merge_distance`` x the smaller of their body radii. A group
+        centre lies within ``merge_distance`` x the smaller of their body radii and that
+        holds nothing of the candidate's own pass (two people one pass told apart, one
+        half hidden behind the other, stay two). A group
         with a best score of ``min_score`` or more becomes the score-weighted mean of its
         members from the finest pass that saw the whole body circle (finer passes see more
         detail; a pass that cut the body guesses the hips), with that best score."""
@@ -510,12 +552,15 @@ class PoseDetector:
             for group in groups:
                 seed = group[0]
                 reach = self.cfg.merge_distance * min(cand.radius, seed.radius)
-                if np.linalg.norm(cand.face_centre - seed.face_centre) < reach:
+                if np.linalg.norm(cand.face_centre - seed.face_centre) < reach and all(
+                    c.pass_id != cand.pass_id for c in group
+                ):
                     group.append(cand)
                     break
             else:
                 groups.append([cand])
-        confirmed = [g for g in groups if g[0].score >= self.cfg.min_score]
+        confirmed = [g for g in groups if g[0].score >= self.cfg.min_score
+                     or (g[0].score >= self.cfg.region_min_score and any(c.level == "region" for c in g))]  # fmt: skip
         people = []
         for group in confirmed[: self.cfg.max_people]:
             # a pass that cut the body may see a smaller person (hips at the chest), a

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -20,7 +20,7 @@ from reshoot.shot import Actor, ActorObservations, InstanceMasks, Shot
 from reshoot.stages.decode import Footage
 from reshoot.stages.perceive.detector import DetectorConfig, PersonDetection, PoseDetector
 from reshoot.stages.perceive.landmarks import PoseLandmarker
-from reshoot.stages.perceive.tracking import TrackingConfig, track_people
+from reshoot.stages.perceive.tracking import Region, TrackingConfig, track_people
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,8 @@ def perceive(footage: Footage, cfg: PerceiveConfig | None = None,
     whole = PoseDetector(replace(cfg.detector, tiles=False))
     calls = itertools.count()
 
-    def detect(rgb: np.ndarray) -> list[PersonDetection]:
-        return (tiled if next(calls) % cfg.tile_every == 0 else whole).detect(rgb)
+    def detect(rgb: np.ndarray, regions: Sequence[Region]) -> list[PersonDetection]:
+        return (tiled if next(calls) % cfg.tile_every == 0 else whole).detect(rgb, regions)
 
     tracks, labels = track_people(footage.frames(), video.width, video.height, detect,
                                   PoseLandmarker(cfg.landmark_threads), cfg.tracking,

@@ -1,28 +1,39 @@
 """Every person, frame by frame, with an identity that holds: detections, landmarks and
 masks tied into tracks.
 
-Per frame: the detector proposes people; mediapipe's landmark model runs on each
-proposal's region (landmarks, a mask and a "person here" score); proposals are matched
-to the tracks by overlap with where each track was heading and by the colours under its
-mask (so two people who cross keep their ids). A track the detector misses for a frame
-follows its own landmarks (the region the last frame's landmarks give). Each pixel then
-goes to one person: where masks overlap, to the one in front, whose feet are lower in
-the frame (people stand on one ground).
+Per frame: the detector proposes people, looking besides where each track is heading
+(a person cut by the frame's edge scores low in the whole frame but is found in a window
+about their size); mediapipe's landmark model runs on each proposal's region (landmarks,
+a mask kept near the person's own skeleton, and a "person here" score); proposals are
+matched to the tracks by the distance from where each track was heading and by the
+colours under its mask (so two people who cross keep their ids). A track the detector
+misses for a frame follows its own landmarks (the region the last frame's landmarks
+give). A person who left the frame or was hidden, and comes back elsewhere, is
+re-identified by colours alone. Each pixel then goes to one person: where masks
+overlap, to the one in front, whose feet are lower in the frame (people stand on one
+ground).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
 from reshoot.errors import InputError, ShapeError
-from reshoot.stages.perceive.landmarks import NUM_LANDMARKS, PoseEstimate, PoseLandmarker, Roi
+from reshoot.keypoints import MEDIAPIPE33_EDGES
+from reshoot.stages.perceive.landmarks import NUM_LANDMARKS, ROI_SCALE, PoseEstimate, PoseLandmarker, Roi
 
 log = logging.getLogger(__name__)
+
+
+Region = tuple[float, float, float]
+"""a square of the frame: centre x, centre y, side (pixels)"""
+Detect = Callable[[np.ndarray, Sequence[Region]], list["Detection"]]
+"""the detector: every person in an RGB frame, looking at the given regions besides"""
 
 
 class Detection(Protocol):
@@ -53,16 +64,34 @@ class TrackingConfig:
     coast_colour_distance: float = 0.5
     """... and only while the colours under its mask stay this close to the track's"""
     max_gap_frames: int = 24
-    """a track unseen for longer ends; a person who comes back later gets a new id"""
+    """a track unseen for longer is no longer looked for where it was heading; it can
+    still be re-identified by its colours (``reid_*``)"""
+    reid_colour_distance: float = 0.25
+    """a person is re-identified with a track unseen for a frame or more (who left the
+    frame, or was hidden by someone, and came back elsewhere) by colours alone when
+    their colour distance is at most this (one person over a shot: 0.05-0.1; two
+    people in different clothes: 0.4 and more)"""
+    reid_cost: float = 0.5
+    """match cost of a re-identification besides the colour distance: what not knowing
+    where the person went costs against a track that saw them coming"""
     min_track_frames: int = 5
     """tracks seen in fewer frames are dropped as spurious"""
     min_confirmed_frames: int = 3
     """tracks the detector confirmed in fewer frames are dropped as spurious"""
     min_track_score: float = 0.85
-    """median detector score a track needs to be kept (people score 0.9 and more; faces in
-    posters and figures in graffiti less)"""
+    """upper quartile of the detector's scores a track needs to be kept (people score 0.9
+    and more when well framed, 0.6-0.85 cut by the frame's edge; faces in posters and
+    figures in graffiti less than 0.85). The upper quartile, not the median: a person
+    half out of the frame for most of a shot is still a person"""
+    body_reach: float = 0.5
+    """a person's mask is kept within this many torso lengths of their visible skeleton
+    (the landmark model's mask takes in anyone else in the region: a passer-by in front)"""
     same_person_iou: float = 0.5
     """two proposals whose masks overlap this much (IoU) are one person"""
+    region_scale: float = 1.5
+    """the detector also looks where each track is heading, in a square this many body
+    diameters wide (about 1.6 person heights: the model finds people best when they
+    fill about two thirds of its input; at half, it misses some small ones)"""
 
 
 @dataclass
@@ -146,7 +175,7 @@ class Tracker:
     """Feed frames in order with :meth:`step`; :meth:`finish` gives the tracks and the
     instance label images (one label per kept track, in order of first appearance)."""
 
-    def __init__(self, width: int, height: int, detect: Callable[[np.ndarray], list[Detection]],
+    def __init__(self, width: int, height: int, detect: Detect,
                  landmarker: PoseLandmarker, cfg: TrackingConfig | None = None) -> None:  # fmt: skip
         self.width, self.height = width, height
         self.detect, self.landmarker = detect, landmarker
@@ -161,7 +190,7 @@ class Tracker:
         est = self.landmarker.estimate(rgb, roi)
         if est.score < self.cfg.min_person_score:
             return None
-        mask = est.mask(self.width, self.height) > self.cfg.mask_threshold
+        mask = (est.mask(self.width, self.height) > self.cfg.mask_threshold) & self._body_support(est)
         if mask.any():
             rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
             box = np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], float)
@@ -173,12 +202,40 @@ class Tracker:
         return _Person(est, mask, box, _colour_histogram(hsv, mask), detected=detector_score is not None,
                        detector_score=detector_score or 0.0)  # fmt: skip
 
+    def _body_support(self, est: PoseEstimate) -> np.ndarray:
+        """(H, W) bool: the pixels within ``body_reach`` torso lengths of the person's seen
+        skeleton (bones whose ends are both visible, the torso, the head): where their
+        mask may be. The whole frame when too little of the skeleton is seen to tell."""
+        import cv2
+
+        seen = est.visibility * est.presence > 0.5
+        shoulders, hips = est.kpts_px[[11, 12]].mean(0), est.kpts_px[[23, 24]].mean(0)
+        torso = float(np.linalg.norm(shoulders - hips))
+        if seen.sum() < 5 or not np.isfinite(torso) or torso < 2.0:
+            return np.ones((self.height, self.width), bool)
+        reach = max(int(round(self.cfg.body_reach * torso)), 1)
+        support = np.zeros((self.height, self.width), np.uint8)
+        pts = np.round(est.kpts_px).astype(np.int32)
+        for a, b in MEDIAPIPE33_EDGES:
+            if seen[a] and seen[b]:
+                cv2.line(support, tuple(pts[a]), tuple(pts[b]), 1, thickness=2 * reach)
+        cv2.fillConvexPoly(support, pts[[11, 12, 24, 23]], 1)
+        face = seen[:11]
+        if face.any():
+            cv2.circle(support, tuple(np.round(est.kpts_px[:11][face].mean(0)).astype(np.int32)), 2 * reach, 1, -1)
+        return support.astype(bool)
+
     def _same_person(self, p: _Person, q: _Person) -> bool:
-        """Two proposals of one person: their masks overlap a lot, or their hips nearly coincide."""
+        """Two proposals of one person: their masks overlap a lot, their hips nearly
+        coincide, or so do their landmarks (two regions that locked onto one body)."""
         if p.mask.any() and q.mask.any() and mask_iou(p.mask, q.mask) > self.cfg.same_person_iou:
             return True
         height = max(p.box[3] - p.box[1], q.box[3] - q.box[1], 1.0)
-        return float(np.linalg.norm(p.hips - q.hips)) < 0.2 * height
+        if float(np.linalg.norm(p.hips - q.hips)) < 0.2 * height:
+            return True
+        both = (p.estimate.presence > 0.5) & (q.estimate.presence > 0.5)
+        apart = np.linalg.norm(p.estimate.kpts_px[both] - q.estimate.kpts_px[both], axis=1)
+        return bool(both.sum() >= 5 and np.median(apart) < 0.1 * height)
 
     def _inside_someone(self, p: _Person, people: list[_Person]) -> bool:
         """Most of ``p``'s mask lies on someone already found: a part of them, not a new person."""
@@ -193,7 +250,9 @@ class Tracker:
         t, cfg = self.t, self.cfg
         hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)  # once per frame, for every proposal's colours
         proposals: list[_Person] = []
-        for det in sorted(self.detect(rgb), key=lambda d: -d.score):
+        live = [tr for tr in self.tracks if t - tr.last_t <= cfg.max_gap_frames]
+        regions = [self._region(tr, t) for tr in live if tr.last_t == t - 1]
+        for det in sorted(self.detect(rgb, regions), key=lambda d: -d.score):
             try:
                 roi = Roi.around_body(det.keypoints_px[0], det.keypoints_px[1])
             except ShapeError:
@@ -201,8 +260,8 @@ class Tracker:
             person = self._person(rgb, hsv, roi, det.score)
             if person is not None and not any(self._same_person(person, q) for q in proposals):
                 proposals.append(person)
-        live = [tr for tr in self.tracks if t - tr.last_t <= cfg.max_gap_frames]
-        self._assign(proposals, live, t)
+        known = [tr for tr in self.tracks if tr in live or self._reidentifiable(tr, t)]
+        self._assign(proposals, known, t)
         # tracks the detector missed follow their own landmarks for a while, if seen just before
         for tr in live:
             if any(p.track is tr for p in proposals) or tr.last_t != t - 1 or tr.coasting >= cfg.max_coast_frames:
@@ -228,15 +287,37 @@ class Tracker:
             self._update(p.track, p, t)
         self.t += 1
 
+    def _region(self, tr: _Track, t: int) -> Region:
+        """Where the detector looks for ``tr`` in frame ``t``: around its predicted hips,
+        ``region_scale`` body diameters wide (the last landmarks' region is 1.25 diameters)."""
+        x, y = tr.predicted_hips(t)
+        return float(x), float(y), self.cfg.region_scale * tr.last.next_roi.size_px / ROI_SCALE
+
+    def _reidentifiable(self, tr: _Track, t: int) -> bool:
+        """``tr`` may take a person by colours alone: unseen for a frame or more, and seen
+        long enough before to be someone (not a passing likeness)."""
+        return t - tr.last_t > 1 and len(tr.frames) >= self.cfg.min_track_frames
+
+    def _cost(self, p: _Person, tr: _Track, t: int) -> float:
+        """What continuing ``tr`` with ``p`` costs: the distance from where ``tr`` was
+        heading (body heights) plus the colour distance; or, for a track lost a while, a
+        re-identification by colours."""
+        cfg = self.cfg
+        colour = _colour_distance(p.colour, tr.colour)
+        cost = np.inf
+        if t - tr.last_t <= cfg.max_gap_frames:
+            cost = np.linalg.norm(p.hips - tr.predicted_hips(t)) / max(tr.height, 1.0) + cfg.colour_weight * colour
+        if self._reidentifiable(tr, t) and colour <= cfg.reid_colour_distance:
+            cost = min(cost, cfg.reid_cost + cfg.colour_weight * colour)
+        return float(cost)
+
     def _assign(self, proposals: list[_Person], tracks: list[_Track], t: int) -> None:
-        """Hungarian matching of detected proposals to live tracks on position and colour."""
+        """Hungarian matching of detected proposals to tracks on position and colour."""
         from scipy.optimize import linear_sum_assignment
 
         if not proposals or not tracks:
             return
-        cost = np.array([[np.linalg.norm(p.hips - tr.predicted_hips(t)) / max(tr.height, 1.0)
-                          + self.cfg.colour_weight * _colour_distance(p.colour, tr.colour)
-                          for tr in tracks] for p in proposals])  # fmt: skip
+        cost = np.array([[self._cost(p, tr, t) for tr in tracks] for p in proposals])
         allowed = cost <= self.cfg.match_cost
         # forbidden pairs cost more than any set of allowed ones: never traded for a good pair
         rows, cols = linear_sum_assignment(np.where(allowed, cost, 1e6))
@@ -271,7 +352,7 @@ class Tracker:
         the detector often enough, and with confidence."""
         cfg = self.cfg
         return (len(tr.frames) >= cfg.min_track_frames and len(tr.detector_scores) >= cfg.min_confirmed_frames
-                and float(np.median(tr.detector_scores)) >= cfg.min_track_score)  # fmt: skip
+                and float(np.percentile(tr.detector_scores, 75)) >= cfg.min_track_score)  # fmt: skip
 
     def finish(self) -> tuple[list[TrackResult], np.ndarray]:
         """Tracks seen in at least ``min_track_frames`` frames, and the (T, H, W) labels
@@ -294,7 +375,7 @@ class Tracker:
         return results, labels
 
 
-def track_people(frames: Iterable[np.ndarray], width: int, height: int, detect: Callable[[np.ndarray], list[Detection]],
+def track_people(frames: Iterable[np.ndarray], width: int, height: int, detect: Detect,
                  landmarker: PoseLandmarker, cfg: TrackingConfig | None = None,
                  progress: Callable[[int], None] | None = None) -> tuple[list[TrackResult], np.ndarray]:  # fmt: skip
     """Run a :class:`Tracker` over ``frames`` (RGB (H, W, 3) uint8, in order)."""
