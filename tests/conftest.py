@@ -42,8 +42,8 @@ def footage_dir() -> Path:
 
 
 def make_body_shot(num_frames: int = 6, width: int = 160, height: int = 90) -> Shot:
-    """Two anny bodies (low-poly) walking sideways in front of a still camera, with
-    instance masks rendered from the bodies themselves."""
+    """Two anny bodies (fitted with the low-poly mesh) walking sideways in front of a still
+    camera, with instance masks rendered from the bodies themselves (the full mesh)."""
     from reshoot.bodymodel import load_anny, model_id, pose_body
     from reshoot.geometry import look_at
     from reshoot.render.labels import render_labels

@@ -82,6 +82,39 @@ def test_composition_metrics_respond_to_a_camera_error(body_shot):
     assert m["mpjpe2d_px"] == pytest.approx(120 * 0.05 / 5.0, rel=0.1)  # f * dx / depth
 
 
+def test_the_fit_meshs_silhouette_surface_covers_what_the_full_mesh_covers(body_shot):
+    """anny's low-poly fitting mesh lies inside the full one and is seen about 4 % smaller;
+    pushed out along its normals (``silhouette_surface``) it covers the same area. And
+    ``render_labels`` draws a body fitted with the low-poly mesh as the full mesh."""
+    from reshoot.bodymodel import model_id, pose_body, silhouette_surface
+
+    W, H = 960, 540
+    K_big = np.array([[800.0, 0.0, W / 2], [0.0, 800.0, H / 2], [0.0, 0.0, 1.0]])  # bodies ~270 px tall
+    areas = {"full": 0, "fit": 0, "pushed out": 0}
+    with Rasterizer(W, H) as r:
+        for a in body_shot.actors:
+            b = a.body
+            full = pose_body(model_id("render"), b.phenotype, b.bone_quats_wxyz, b.T_world_root)
+            fit = pose_body(model_id("fit"), b.phenotype, b.bone_quats_wxyz, b.T_world_root)
+            pushed = silhouette_surface(torch.from_numpy(fit.vertices_world), torch.from_numpy(fit.faces).long()).numpy()
+            for t in range(0, body_shot.num_frames, 2):
+                draw = {"full": (full.vertices_world[t], full.faces), "fit": (fit.vertices_world[t], fit.faces),
+                        "pushed out": (pushed[t], fit.faces)}  # fmt: skip
+                for name, (V, F) in draw.items():
+                    areas[name] += np.count_nonzero(r.render([Mesh(V, F, label=1)], body_shot.camera.T_world_cam[t], K_big).labels)
+    assert 0.93 < areas["fit"] / areas["full"] < 0.98, areas  # the premise: the low-poly mesh is seen smaller
+    assert abs(areas["pushed out"] / areas["full"] - 1.0) < 0.02, areas
+    # eval draws what the overlay and the exported scene show: the full mesh
+    assert body_shot.actors[0].body.model == model_id("fit")
+    drawn = render_labels(body_shot)
+    with Rasterizer(body_shot.video.width, body_shot.video.height) as r:
+        b = body_shot.actors[0].body
+        full = pose_body(model_id("render"), b.phenotype, b.bone_quats_wxyz, b.T_world_root)
+        alone = r.render([Mesh(full.vertices_world[0], full.faces, label=1)], body_shot.camera.T_world_cam[0],
+                         body_shot.lens.K()[0]).labels  # fmt: skip
+    assert np.array_equal(drawn[0] == 1, alone == 1)
+
+
 # --- textures ---------------------------------------------------------------------------
 
 RED, GREEN, BLUE, YELLOW = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 0)

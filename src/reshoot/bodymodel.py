@@ -109,6 +109,29 @@ def pose_parameters(bone_quats_wxyz: np.ndarray, T_world_root: np.ndarray) -> to
     return pose
 
 
+FIT_SURFACE_OFFSET_M = 0.003
+"""how far the ``fit`` mesh's surface lies inside the full one's, on average: the low-poly
+mesh's facets cut across the full mesh's curves, and it is seen 4 % smaller in area.
+Pushed out by 3 mm along its normals it covers the same area (measured on the synthetic
+shots' bodies: area 1.00 of the full mesh's, silhouette IoU 0.94-0.95 with it, against
+0.96 and 0.93-0.94 as it is). Silhouettes compared with real people use the pushed-out
+surface; without it a fit moves the body about 2 % nearer the camera to fill the mask."""
+
+
+def silhouette_surface(vertices: torch.Tensor, faces: torch.Tensor, offset_m: float = FIT_SURFACE_OFFSET_M) -> torch.Tensor:
+    """``vertices`` (..., V, 3) pushed out by ``offset_m`` along the area-weighted normals
+    of the mesh ``faces`` (F, 3) (differentiable): the surface a silhouette of the ``fit``
+    mesh is drawn from."""
+    import torch
+
+    a, b, c = (vertices[..., faces[:, k], :] for k in range(3))
+    face_normals = torch.linalg.cross(b - a, c - a)  # length: twice the face's area
+    normals = torch.zeros_like(vertices)
+    for k in range(3):
+        normals = normals.index_add(-2, faces[:, k], face_normals)
+    return vertices + offset_m * normals / torch.linalg.norm(normals, dim=-1, keepdim=True).clamp(min=1e-12)
+
+
 def stature_m(phenotype: dict[str, float], variant: str = "render") -> float:
     """Standing height of a phenotype in metres: the rest pose's mesh, top to bottom."""
     import torch

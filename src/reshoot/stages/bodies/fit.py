@@ -317,6 +317,7 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         sched.step()
     if silhouettes is not None and cfg.outline_iterations > 0:
         # 3. the outline too: the soft silhouette against the mask, where it says something
+        from reshoot.bodymodel import silhouette_surface
         from reshoot.render.soft import SoftRaster, soft_silhouette
 
         target = torch.tensor(silhouettes.target, **f32)
@@ -329,7 +330,7 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
             opt.zero_grad()
             verts, heads, _ = forward()
             loss = pose_loss(verts, heads)
-            outline = soft_silhouette(raster, verts, faces, K_work)
+            outline = soft_silhouette(raster, silhouette_surface(verts, faces), faces, K_work)
             loss = loss + cfg.outline_weight * (known * (outline - target) ** 2).sum() / known.sum().clamp(min=1.0)
             loss.backward()
             opt.step()

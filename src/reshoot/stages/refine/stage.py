@@ -172,7 +172,7 @@ class _Scene:
         """Pose the actors' bodies (as ``shot`` has them now) in the world."""
         import torch
 
-        from reshoot.bodymodel import pose_body
+        from reshoot.bodymodel import pose_body, silhouette_surface
         from reshoot.stages.bodies.keypoint_map import load_keypoint_map
 
         kmap = load_keypoint_map()
@@ -184,12 +184,13 @@ class _Scene:
         for k in self.actors:
             actor = shot.actors[k]
             posed = pose_body(actor.body.model, actor.body.phenotype, actor.body.bone_quats_wxyz, actor.body.T_world_root)
-            V = torch.from_numpy(posed.vertices_world).float()
-            self.verts.append(V)
-            self.faces.append(torch.from_numpy(posed.faces).long())
-            # the keypoint map is anny's low-poly mesh's (the bodies stage's): another mesh
-            # (a ground truth's) is rendered but its keypoints are not compared
+            V, faces = torch.from_numpy(posed.vertices_world).float(), torch.from_numpy(posed.faces).long()
+            # the keypoint map is anny's low-poly mesh's (the bodies stage's), drawn by its
+            # silhouette surface: another mesh (a ground truth's) is drawn as it is, and its
+            # keypoints are not compared
             fits_map = V.shape[1] == kmap.weights.shape[1]
+            self.verts.append(silhouette_surface(V, faces) if fits_map else V)
+            self.faces.append(faces)
             self.landmarks.append(kmap(V, torch.from_numpy(posed.bone_heads_world).float()) if fits_map else None)
             self.present.append(torch.from_numpy(actor.present).float())
             obs = actor.observations
