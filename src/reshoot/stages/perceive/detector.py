@@ -567,7 +567,10 @@ class PoseDetector:
             # coarse pass may blend two neighbours into one larger one: judge "whole" by
             # the median body the passes saw
             radius = float(np.median([c.radius for c in group]))
-            whole = [c for c in group if c.sees_whole(radius)] or group
+            # a region the caller named confirms a person the frame's own passes place (on
+            # a raised arm its body circle, and so the landmark region, comes out worse)
+            placing = [c for c in group if c.level != "region"] or group
+            whole = [c for c in placing if c.sees_whole(radius)] or placing
             finest = max(c.zoom for c in whole)
             members = [c for c in whole if c.zoom >= finest * 0.999]
             w = np.array([c.score for c in members])
