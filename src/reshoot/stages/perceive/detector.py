@@ -44,12 +44,18 @@ and a person a fifth of the frame's height is found. Each level is scaled once w
 area averaging (mediapipe warps bilinearly, which aliases when it shrinks a frame 5x;
 on clear detections the keypoints of the two agree to 2-12 % of the body's radius).
 
+A caller that expects someone somewhere (a tracker) names square regions: one pass each,
+the region scaled to the model's input. A person at the frame's edge or cut by its
+bottom scores 0.6-0.85 in the whole frame and may fall between tiles; in a window about
+one and a half times their size they are found (``region_min_score``).
+
 Merging: one person seen by many passes (whole in the frame, cut by tiles) gives
 candidates whose face centres nearly coincide; they join when closer than
-``merge_distance`` x the smaller body radius, and the person is placed by the finest
-passes that saw the whole body (the median body radius of the group decides: a tile that
-cuts a body below the shoulders sees a small "whole" person, a coarse pass may blend two
-neighbours into one big one).
+``merge_distance`` x the smaller body radius (never two of one pass: its suppression
+already told them apart), and the person is placed by the finest passes that saw the
+whole body (the median body radius of the group decides: a tile that cuts a body below
+the shoulders sees a small "whole" person, a coarse pass may blend two neighbours into
+one big one). A region's pass places only a person the frame's own passes missed.
 
 Precision: many passes give textures many chances. On synthetic courtyard shots (posters,
 graffiti, stains), non-people reach scores of 0.5-0.9 while people mostly score 0.9-0.99
