@@ -101,7 +101,8 @@ def test_the_fit_meshs_silhouette_surface_covers_what_the_full_mesh_covers(body_
                 draw = {"full": (full.vertices_world[t], full.faces), "fit": (fit.vertices_world[t], fit.faces),
                         "pushed out": (pushed[t], fit.faces)}  # fmt: skip
                 for name, (V, F) in draw.items():
-                    areas[name] += np.count_nonzero(r.render([Mesh(V, F, label=1)], body_shot.camera.T_world_cam[t], K_big).labels)
+                    drawn = r.render([Mesh(V, F, label=1)], body_shot.camera.T_world_cam[t], K_big).labels
+                    areas[name] += np.count_nonzero(drawn)
     assert 0.93 < areas["fit"] / areas["full"] < 0.98, areas  # the premise: the low-poly mesh is seen smaller
     assert abs(areas["pushed out"] / areas["full"] - 1.0) < 0.02, areas
     # eval draws what the overlay and the exported scene show: the full mesh
