@@ -446,7 +446,8 @@ class PoseDetector:
         ``regions``: squares ``(centre x, centre y, side)`` in frame pixels to look at
         besides the planned passes, one pass each (where a tracker expects someone: a
         person at the frame's edge or cut by its bottom scores low in the whole frame and
-        may fall between tiles, but is found in a window about twice their size)."""
+        may fall between tiles, but is found in a window about one and a half times their
+        size)."""
         import cv2
 
         if not isinstance(rgb, np.ndarray):
@@ -548,10 +549,11 @@ class PoseDetector:
         Best score first, a candidate joins the first group whose best candidate's face
         centre lies within ``merge_distance`` x the smaller of their body radii and that
         holds nothing of the candidate's own pass (two people one pass told apart, one
-        half hidden behind the other, stay two). A group
-        with a best score of ``min_score`` or more becomes the score-weighted mean of its
-        members from the finest pass that saw the whole body circle (finer passes see more
-        detail; a pass that cut the body guesses the hips), with that best score."""
+        half hidden behind the other, stay two). A group with a best score of
+        ``min_score`` or more (``region_min_score`` when a region's pass is in it) becomes
+        the score-weighted mean of its members from the finest pass that saw the whole
+        body circle (finer passes see more detail; a pass that cut the body guesses the
+        hips; a region's pass only when no other saw the person), with that best score."""
         candidates = sorted(candidates, key=lambda c: -c.score)
         groups: list[list[_Candidate]] = []
         for cand in candidates:
