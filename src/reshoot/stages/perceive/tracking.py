@@ -4,14 +4,13 @@ masks tied into tracks.
 Per frame: the detector proposes people, looking besides where each track is heading
 (a person cut by the frame's edge scores low in the whole frame but is found in a window
 about their size); mediapipe's landmark model runs on each proposal's region (landmarks,
-a mask kept near the person's own skeleton, and a "person here" score); proposals are
-matched to the tracks by the distance from where each track was heading and by the
-colours under its mask (so two people who cross keep their ids). A track the detector
-misses for a frame follows its own landmarks (the region the last frame's landmarks
-give). A person who left the frame or was hidden, and comes back elsewhere, is
-re-identified by colours alone. Each pixel then goes to one person: where masks
-overlap, to the one in front, whose feet are lower in the frame (people stand on one
-ground).
+a mask and a "person here" score); proposals are matched to the tracks by the distance
+from where each track was heading and by the colours under its mask (so two people who
+cross keep their ids). A track the detector misses for a frame follows its own
+landmarks (the region the last frame's landmarks give). A person who left the frame or
+was hidden, and comes back elsewhere, is re-identified by colours alone. Each pixel then
+goes to one person: where masks overlap, to the one in front, whose feet are lower in
+the frame (people stand on one ground).
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from typing import Protocol
 import numpy as np
 
 from reshoot.errors import InputError, ShapeError
-from reshoot.keypoints import MEDIAPIPE33_EDGES
 from reshoot.stages.perceive.landmarks import NUM_LANDMARKS, ROI_SCALE, PoseEstimate, PoseLandmarker, Roi
 
 log = logging.getLogger(__name__)
@@ -83,9 +81,6 @@ class TrackingConfig:
     and more when well framed, 0.6-0.85 cut by the frame's edge; faces in posters and
     figures in graffiti less than 0.85). The upper quartile, not the median: a person
     half out of the frame for most of a shot is still a person"""
-    body_reach: float = 0.5
-    """a person's mask is kept within this many torso lengths of their visible skeleton
-    (the landmark model's mask takes in anyone else in the region: a passer-by in front)"""
     same_person_iou: float = 0.5
     """two proposals whose masks overlap this much (IoU) are one person"""
     region_scale: float = 1.5
@@ -190,7 +185,7 @@ class Tracker:
         est = self.landmarker.estimate(rgb, roi)
         if est.score < self.cfg.min_person_score:
             return None
-        mask = (est.mask(self.width, self.height) > self.cfg.mask_threshold) & self._body_support(est)
+        mask = est.mask(self.width, self.height) > self.cfg.mask_threshold
         if mask.any():
             rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
             box = np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], float)
@@ -201,29 +196,6 @@ class Tracker:
             box = np.concatenate([est.kpts_px[seen].min(0), est.kpts_px[seen].max(0)])
         return _Person(est, mask, box, _colour_histogram(hsv, mask), detected=detector_score is not None,
                        detector_score=detector_score or 0.0)  # fmt: skip
-
-    def _body_support(self, est: PoseEstimate) -> np.ndarray:
-        """(H, W) bool: the pixels within ``body_reach`` torso lengths of the person's seen
-        skeleton (bones whose ends are both visible, the torso, the head): where their
-        mask may be. The whole frame when too little of the skeleton is seen to tell."""
-        import cv2
-
-        seen = est.visibility * est.presence > 0.5
-        shoulders, hips = est.kpts_px[[11, 12]].mean(0), est.kpts_px[[23, 24]].mean(0)
-        torso = float(np.linalg.norm(shoulders - hips))
-        if seen.sum() < 5 or not np.isfinite(torso) or torso < 2.0:
-            return np.ones((self.height, self.width), bool)
-        reach = max(int(round(self.cfg.body_reach * torso)), 1)
-        support = np.zeros((self.height, self.width), np.uint8)
-        pts = np.round(est.kpts_px).astype(np.int32)
-        for a, b in MEDIAPIPE33_EDGES:
-            if seen[a] and seen[b]:
-                cv2.line(support, tuple(pts[a]), tuple(pts[b]), 1, thickness=2 * reach)
-        cv2.fillConvexPoly(support, pts[[11, 12, 24, 23]], 1)
-        face = seen[:11]
-        if face.any():
-            cv2.circle(support, tuple(np.round(est.kpts_px[:11][face].mean(0)).astype(np.int32)), 2 * reach, 1, -1)
-        return support.astype(bool)
 
     def _same_person(self, p: _Person, q: _Person) -> bool:
         """Two proposals of one person: their masks overlap a lot, their hips nearly
