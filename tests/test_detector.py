@@ -331,14 +331,6 @@ def test_two_people_one_pass_told_apart_stay_two():
     # faces 50 px apart: within the merge reach (0.5 x 170 px)
     assert len(detector._merge([candidate(400, 0, 0.95), candidate(450, 0, 0.9)], W, H)) == 2
     assert len(detector._merge([candidate(400, 0, 0.95), candidate(450, 1, 0.9)], W, H)) == 1
-    # a pass over a region the caller named confirms (its score counts) but does not place
-    # a person the frame's own passes saw whole, however finer it looked
-    region = candidate(420, 2, 0.97)
-    region.level, region.zoom = "region", 4.0
-    (person,) = detector._merge([candidate(400, 0, 0.9), region], W, H)
-    assert person.score == pytest.approx(0.97) and person.hip_centre_px[0] == pytest.approx(400)
-    (alone,) = detector._merge([region], W, H)  # seen by the region alone: placed by it
-    assert alone.hip_centre_px[0] == pytest.approx(420)
 
 
 def test_an_empty_set_gives_no_detection(detector):

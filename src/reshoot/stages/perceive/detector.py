@@ -55,7 +55,7 @@ candidates whose face centres nearly coincide; they join when closer than
 already told them apart), and the person is placed by the finest passes that saw the
 whole body (the median body radius of the group decides: a tile that cuts a body below
 the shoulders sees a small "whole" person, a coarse pass may blend two neighbours into
-one big one). A region's pass places only a person the frame's own passes missed.
+one big one).
 
 Precision: many passes give textures many chances. On synthetic courtyard shots (posters,
 graffiti, stains), non-people reach scores of 0.5-0.9 while people mostly score 0.9-0.99
@@ -553,7 +553,7 @@ class PoseDetector:
         ``min_score`` or more (``region_min_score`` when a region's pass is in it) becomes
         the score-weighted mean of its members from the finest pass that saw the whole
         body circle (finer passes see more detail; a pass that cut the body guesses the
-        hips; a region's pass only when no other saw the person), with that best score."""
+        hips), with that best score."""
         candidates = sorted(candidates, key=lambda c: -c.score)
         groups: list[list[_Candidate]] = []
         for cand in candidates:
@@ -575,10 +575,7 @@ class PoseDetector:
             # coarse pass may blend two neighbours into one larger one: judge "whole" by
             # the median body the passes saw
             radius = float(np.median([c.radius for c in group]))
-            # a region the caller named confirms a person the frame's own passes place (on
-            # a raised arm its body circle, and so the landmark region, comes out worse)
-            placing = [c for c in group if c.level != "region"] or group
-            whole = [c for c in placing if c.sees_whole(radius)] or placing
+            whole = [c for c in group if c.sees_whole(radius)] or group
             finest = max(c.zoom for c in whole)
             members = [c for c in whole if c.zoom >= finest * 0.999]
             w = np.array([c.score for c in members])
