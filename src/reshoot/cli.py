@@ -167,7 +167,6 @@ def _print_run(args: argparse.Namespace, run, took: float) -> None:
     """What ``reshoot extract`` found and made, from its report."""
     import numpy as np
 
-
     shot, report, out = run.shot, run.report, Path(args.out)
     reused = [s["stage"] for s in report["stages"] if s["stage"] in STAGE_NAMES and s["stage"] not in run.ran]
     people = f"{len(shot.actors)} {'person' if len(shot.actors) == 1 else 'people'}"

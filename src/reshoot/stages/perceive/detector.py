@@ -114,7 +114,7 @@ class DetectorConfig:
     graffiti) reach 0.5-0.9 (see the module docstring for the measured trade-off)"""
     region_min_score: float = MEDIAPIPE_MIN_SCORE
     """score a person needs when a pass over one of the regions the caller named saw them
-    (a tracker's person at the frame's edge or cut by its bottom scores 0.6-0.9: the
+    (a tracker's person at the frame's edge or cut by its bottom scores 0.6-0.85: the
     caller, who expects someone there, checks them on its own)"""
     candidate_score: float = MEDIAPIPE_MIN_SCORE
     """score a single pass's detection needs to take part (mediapipe's 0.5): weaker views
