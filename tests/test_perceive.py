@@ -125,6 +125,46 @@ def test_people_who_come_back_elsewhere_are_known_by_their_colours(two_people):
     assert len(forgetful.actors) == 3
 
 
+def test_a_person_painted_out_leaves_the_other_to_be_found(two_people):
+    """Where two people overlap the landmark model takes the more salient one in either's
+    region; the tracker then looks again with the one found painted out. The paint must
+    hide them with the background beside them (a flat or blurred patch keeps their shape,
+    which the model still takes for a person), take nothing from the region looked at
+    (a copy of the person sought would be a second one) and leave the rest untouched."""
+    from reshoot.stages.decode import decode
+    from reshoot.stages.perceive.landmarks import PoseLandmarker
+    from reshoot.stages.perceive.tracking import _painted_out
+
+    footage, gt = decode(two_people / "video.mp4"), Shot.load(two_people / "gt")
+    model = PoseLandmarker()
+
+    def region(k: int, t: int) -> tuple[Roi, np.ndarray]:
+        kp = gt.actors[k].observations.kpts2d_px[t]
+        hips = (kp[23] + kp[24]) / 2
+        return Roi.around_body(hips, hips + 1.1 * (kp[0] - hips)), hips
+
+    checked = 0
+    for t, rgb in enumerate(footage.frames()):
+        if t % 3 or not all(a.present[t] for a in gt.actors):
+            continue
+        for k in (0, 1):
+            hidden, (roi, hips) = gt.masks.labels[t] == k + 1, region(1 - k, t)
+            painted = _painted_out(rgb, [hidden], roi)
+            changed = (painted != rgb).any(-1)
+            assert changed[hidden].mean() > 0.9 and not changed[gt.masks.labels[t] == 2 - k].any()
+            assert not changed[~_near(hidden, 5)].any()  # only the person and a margin
+            found = model.estimate(painted, roi)
+            assert found.score > 0.9 and np.linalg.norm(found.kpts_px[[23, 24]].mean(0) - hips) < 5
+            checked += 1
+    assert checked >= 6
+
+
+def _near(mask: np.ndarray, px: int) -> np.ndarray:
+    import cv2
+
+    return cv2.dilate(mask.astype(np.uint8), np.ones((2 * px + 1, 2 * px + 1), np.uint8)).astype(bool)
+
+
 def test_a_rerun_with_the_same_input_and_settings_is_reused(two_people, tmp_path):
     video = str(two_people / "video.mp4")
     assert main(["extract", video, "--out", str(tmp_path)]) == 0

@@ -153,6 +153,44 @@ def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
     return np.count_nonzero(a & b) / union if union else 0.0
 
 
+def _painted_out(rgb: np.ndarray, masks: Sequence[np.ndarray], roi: Roi | None = None) -> np.ndarray:
+    """``rgb`` with the pixels of ``masks`` (and a margin of a few pixels: the masks' edges
+    are soft) painted over with the background beside them: the frame shifted sideways,
+    taking nothing from the masks themselves, from outside the frame, or from the columns
+    of ``roi`` (where the person looked for is: a copy of them would be a second one). A
+    flat or blurred fill leaves a person-shaped patch that the landmark model still takes
+    for a person; the background's own texture does not."""
+    import cv2
+
+    hidden = np.zeros(rgb.shape[:2], np.uint8)
+    for mask in masks:
+        hidden |= mask.astype(np.uint8)
+    hidden = cv2.dilate(hidden, np.ones((9, 9), np.uint8)).astype(bool)
+    rows, cols = np.flatnonzero(hidden.any(1)), np.flatnonzero(hidden.any(0))
+    if not len(cols):
+        return rgb
+    W = rgb.shape[1]
+    x = np.arange(W)
+    usable = ~hidden[rows[0] : rows[-1] + 1].any(0)  # columns free of the hidden people over their rows
+    if roi is not None:
+        half = roi.size_px / 2
+        usable &= (x < roi.centre_px[0] - half) | (x > roi.centre_px[0] + half)
+    need = hidden.sum(0)  # hidden pixels per column
+    step = max((cols[-1] - cols[0] + 1) // 4, 1)
+    best = None
+    for s in sorted(range(-W + 1, W, step), key=abs):
+        src = x + s
+        ok = (src >= 0) & (src < W)
+        bad = int(need[~ok].sum() + need[ok][~usable[src[ok]]].sum())
+        if best is None or bad < best[0]:
+            best = (bad, np.clip(src, 0, W - 1))
+        if bad == 0:
+            break
+    out = rgb.copy()
+    out[hidden] = rgb[:, best[1]][hidden]
+    return out
+
+
 def _colour_histogram(hsv: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Hue x saturation histogram (16 x 4) of the masked pixels of an HSV image, summing to 1."""
     import cv2
@@ -181,8 +219,11 @@ class Tracker:
 
     # -------------------------------------------------------------------------- per frame
 
-    def _person(self, rgb: np.ndarray, hsv: np.ndarray, roi: Roi, detector_score: float | None = None) -> _Person | None:
-        est = self.landmarker.estimate(rgb, roi)
+    def _person(self, rgb: np.ndarray, hsv: np.ndarray, roi: Roi, detector_score: float | None = None,
+                hide: Sequence[_Person] = ()) -> _Person | None:  # fmt: skip
+        """The landmark model's person in ``roi``, or None. ``hide``: people already found,
+        painted out of the frame first (so that the model cannot take them again)."""
+        est = self.landmarker.estimate(_painted_out(rgb, [q.mask for q in hide], roi) if hide else rgb, roi)
         if est.score < self.cfg.min_person_score:
             return None
         mask = est.mask(self.width, self.height) > self.cfg.mask_threshold
@@ -209,6 +250,20 @@ class Tracker:
         apart = np.linalg.norm(p.estimate.kpts_px[both] - q.estimate.kpts_px[both], axis=1)
         return bool(both.sum() >= 5 and np.median(apart) < 0.1 * height)
 
+    def _another(self, rgb: np.ndarray, hsv: np.ndarray, roi: Roi, found: list[_Person],
+                 detector_score: float | None = None) -> _Person | None:  # fmt: skip
+        """The person in ``roi`` who is not one of ``found``, or None. Where two people
+        overlap, the landmark model takes the more salient one in either's region (the
+        one in front, usually): when it takes someone already found, it looks again with
+        them painted out of the frame, and what it sees then must not be them either."""
+        person = self._person(rgb, hsv, roi, detector_score)
+        if person is None or not any(self._same_person(person, q) for q in found):
+            return person
+        person = self._person(rgb, hsv, roi, detector_score, hide=found)
+        if person is None or any(self._same_person(person, q) for q in found) or self._inside_someone(person, found):
+            return None
+        return person
+
     def _inside_someone(self, p: _Person, people: list[_Person]) -> bool:
         """Most of ``p``'s mask lies on someone already found: a part of them, not a new person."""
         area = np.count_nonzero(p.mask)
@@ -229,8 +284,8 @@ class Tracker:
                 roi = Roi.around_body(det.keypoints_px[0], det.keypoints_px[1])
             except ShapeError:
                 continue
-            person = self._person(rgb, hsv, roi, det.score)
-            if person is not None and not any(self._same_person(person, q) for q in proposals):
+            person = self._another(rgb, hsv, roi, proposals, det.score)
+            if person is not None:
                 proposals.append(person)
         known = [tr for tr in self.tracks if tr in live or self._reidentifiable(tr, t)]
         self._assign(proposals, known, t)
@@ -238,8 +293,8 @@ class Tracker:
         for tr in live:
             if any(p.track is tr for p in proposals) or tr.last_t != t - 1 or tr.coasting >= cfg.max_coast_frames:
                 continue
-            person = self._person(rgb, hsv, tr.last.next_roi)
-            if person is None or any(self._same_person(person, q) for q in proposals):
+            person = self._another(rgb, hsv, tr.last.next_roi, proposals)
+            if person is None:
                 continue
             if _colour_distance(person.colour, tr.colour) > cfg.coast_colour_distance:
                 continue  # the region has slid onto someone or something else
