@@ -55,8 +55,10 @@ SIZE_RANGE = (0.45, 1.3)
 FRAME_DEPTH_RANGE = 0.1
 """a frame's depth may differ from the actor's own scale by this fraction at most"""
 DEPTH_WINDOW = 11
-"""frames in the running median of the per-frame depth (a jump shorter than half of it
-is outvoted)"""
+"""frames in the running median of the per-frame depth (a foot misplaced for fewer than
+half of them is outvoted)"""
+DEPTH_SMOOTH = 2.0
+"""... then a Gaussian of this many frames (sd)"""
 GROUND_TILT_DEG = 20.0
 MIN_FEET_SPREAD_M = 0.5
 """the soles must cover this much in both directions to tilt the ground (else level)"""
@@ -95,6 +97,32 @@ def _feet(soles: np.ndarray, left: np.ndarray) -> np.ndarray:
     return np.stack([soles[:, left].mean(1), soles[:, ~left].mean(1)], 1)
 
 
+FLIGHT_HEIGHT_M = 0.1
+"""a frame whose lowest sole the ground would put this far under where the actor usually
+stands is taken for a flight (a jump, a running stride): its depth is not the ground's"""
+FLIGHT_WINDOW_S = 2.0
+"""where the actor usually stands: the median depth over this long (a flight lasts under
+0.7 s: a 0.6 m jump)"""
+
+
+def _in_flight(mu: np.ndarray, ok: np.ndarray, camera_height_m: np.ndarray, fps: float) -> np.ndarray:
+    """(T,) bool: frames whose ground depth ``mu`` (camera units per fitted metre, where
+    ``ok``) is the ground's depth under feet in the air. Putting a raised sole on the
+    ground carries the body further along its ray, and only further: a flight shows as a
+    short rise of ``mu`` over the actor's usual depth, by ``1 - usual / mu`` of the
+    camera's height (``camera_height_m``, (T,) metres above the ground)."""
+    T = len(mu)
+    if ok.sum() < 2:
+        return np.zeros(T, bool)
+    idx = np.arange(T)
+    filled = np.interp(idx, idx[ok], mu[ok])
+    window = min(max(int(round(FLIGHT_WINDOW_S * fps)) | 1, DEPTH_WINDOW), T)
+    usual = median_filter(filled, window, mode="nearest")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lifted_m = camera_height_m * (1.0 - usual / mu)
+    return ok & (lifted_m > FLIGHT_HEIGHT_M)
+
+
 def _frame_scale(ratio: np.ndarray, ok: np.ndarray, own: float) -> np.ndarray:
     """(T,) a smooth per-frame scale from noisy ``ratio`` where ``ok``, ``own`` elsewhere."""
     T = len(ratio)
@@ -102,7 +130,7 @@ def _frame_scale(ratio: np.ndarray, ok: np.ndarray, own: float) -> np.ndarray:
         return np.full(T, own)
     idx = np.arange(T)
     k = np.interp(idx, idx[ok], ratio[ok])
-    k = gaussian_filter1d(median_filter(k, min(DEPTH_WINDOW, T), mode="nearest"), 2.0, mode="nearest")
+    k = gaussian_filter1d(median_filter(k, min(DEPTH_WINDOW, T), mode="nearest"), DEPTH_SMOOTH, mode="nearest")
     return np.clip(k, own * (1 - FRAME_DEPTH_RANGE), own * (1 + FRAME_DEPTH_RANGE))
 
 
@@ -209,6 +237,14 @@ def lift(fits: list, T_world_cam: np.ndarray, ground_known: bool, fps: float, pi
             seen = fit.observed
             notes.append(f"actor {a}: feet never seen; placed standing on the ground")
         ok = seen & (low < -1e-6) & np.isfinite(mu) & (mu > 0) & (ground != "none")
+        if ground == "background":  # the camera's height in metres: at the adult stature (the scale comes after)
+            flight = _in_flight(mu, ok, C[:, 2] / np.median(mu[ok]) if ok.any() else C[:, 2], fps)
+        else:  # the feet's ground: the world is in metres already
+            flight = _in_flight(mu, ok, C[:, 2], fps)
+        if flight.any():
+            notes.append(f"actor {a}: feet in the air in {int(flight.sum())} frames (a jump or a run): "
+                         "its depth there bridged from the frames around")  # fmt: skip
+        ok &= ~flight
         mus.append(mu)
         oks.append(ok)
     own = np.array([float(np.median(mu[ok])) if ok.any() else np.nan for mu, ok in zip(mus, oks)])
