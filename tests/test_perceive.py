@@ -28,6 +28,36 @@ def test_roi_maps_the_crop_centre_to_the_hips_and_its_top_towards_the_head():
         Roi.around_body(np.zeros(2), np.zeros(2))
 
 
+def test_someone_dressed_otherwise_does_not_continue_a_track_however_near():
+    """Where a person walks in front of another, the landmark model takes the one in
+    front in the other's region: a proposal whose colours are far from the track's is
+    someone else, however near where the track was heading."""
+    from types import SimpleNamespace
+
+    import cv2
+
+    from reshoot.stages.perceive.tracking import Tracker, _colour_histogram, _Person, _Track
+
+    def dressed(top: tuple[int, int, int], bottom: tuple[int, int, int], top_rows: int) -> np.ndarray:
+        """The colours of someone in a ``top`` over ``bottom`` (``top_rows`` of 10)."""
+        rgb = np.array([top] * top_rows + [bottom] * (10 - top_rows), np.uint8)[:, None].repeat(4, 1)
+        return _colour_histogram(cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV), np.ones((10, 4), bool))
+
+    orange_shirt, dark_trousers, white_shirt, jeans = (200, 90, 30), (40, 40, 60), (230, 230, 240), (30, 60, 160)
+    tracker = Tracker(640, 360, detect=lambda rgb, regions: [], landmarker=None)
+    track = _Track(track_id=1, colour=dressed(orange_shirt, dark_trousers, 5), hips=np.array([300.0, 200.0]),
+                   height=200.0, last_t=4)  # fmt: skip
+
+    def proposal(colour: np.ndarray, hips: tuple[float, float]) -> _Person:
+        estimate = SimpleNamespace(next_roi=Roi(hips, 100.0, (0.0, -1.0)))
+        return _Person(estimate, np.zeros((360, 640), bool), np.zeros(4), colour, detected=True)
+
+    same, other = dressed(orange_shirt, dark_trousers, 6), dressed(white_shirt, jeans, 5)  # arms up; someone else
+    assert tracker._cost(proposal(same, (310.0, 200.0)), track, 5) < 0.2
+    assert tracker._cost(proposal(other, (300.0, 200.0)), track, 5) == np.inf
+    assert tracker._cost(proposal(other, (300.0, 200.0)), track, 9) == np.inf  # nor re-identifies it
+
+
 @pytest.fixture(scope="module")
 def two_people(tmp_path_factory):
     out = tmp_path_factory.mktemp("perceive")

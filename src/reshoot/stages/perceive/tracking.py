@@ -69,6 +69,10 @@ class TrackingConfig:
     frame, or was hidden by someone, and came back elsewhere) by colours alone when
     their colour distance is at most this (one person over a shot: 0.05-0.1; two
     people in different clothes: 0.4 and more)"""
+    max_colour_distance: float = 0.4
+    """a proposal whose colours are further than this from a track's is someone else,
+    however near: where a person walks in front of another, the landmark model takes the
+    one in front in the other's region"""
     reid_cost: float = 0.5
     """match cost of a re-identification besides the colour distance: what not knowing
     where the person went costs against a track that saw them coming"""
@@ -332,6 +336,8 @@ class Tracker:
         cfg = self.cfg
         colour = _colour_distance(p.colour, tr.colour)
         cost = np.inf
+        if colour > cfg.max_colour_distance:
+            return cost
         if t - tr.last_t <= cfg.max_gap_frames:
             cost = np.linalg.norm(p.hips - tr.predicted_hips(t)) / max(tr.height, 1.0) + cfg.colour_weight * colour
         if self._reidentifiable(tr, t) and colour <= cfg.reid_colour_distance:
