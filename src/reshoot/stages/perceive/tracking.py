@@ -4,13 +4,16 @@ masks tied into tracks.
 Per frame: the detector proposes people, looking besides where each track is heading
 (a person cut by the frame's edge scores low in the whole frame but is found in a window
 about their size); mediapipe's landmark model runs on each proposal's region (landmarks,
-a mask and a "person here" score); proposals are matched to the tracks by the distance
-from where each track was heading and by the colours under its mask (so two people who
-cross keep their ids). A track the detector misses for a frame follows its own
-landmarks (the region the last frame's landmarks give). A person who left the frame or
-was hidden, and comes back elsewhere, is re-identified by colours alone. Each pixel then
-goes to one person: where masks overlap, to the one in front, whose feet are lower in
-the frame (people stand on one ground).
+a mask and a "person here" score). Where two people overlap the model takes the more
+salient one in either's region: when it takes someone already found, it is asked again
+with them painted out of the frame. Proposals are matched to the tracks by the distance
+from where each track was heading and by the colours under its mask, and never to a
+track dressed otherwise (so two people who cross keep their ids, and a track does not
+slide onto someone walking in front). A track the detector misses for a frame follows
+its own landmarks (the region the last frame's landmarks give). A person who left the
+frame or was hidden, and comes back elsewhere, is re-identified by colours alone. Each
+pixel then goes to one person: where masks overlap, to the one in front, whose feet are
+lower in the frame (people stand on one ground).
 """
 
 from __future__ import annotations
