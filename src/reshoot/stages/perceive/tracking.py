@@ -75,7 +75,9 @@ class TrackingConfig:
     max_colour_distance: float = 0.4
     """a proposal whose colours are further than this from a track's is someone else,
     however near: where a person walks in front of another, the landmark model takes the
-    one in front in the other's region"""
+    one in front in the other's region. A trade measured at 0.4 / 0.5 (off): pan-2p id
+    switches 0 / 0 (1), arc-2p 6 / 10 (10); the real bedroom clip's second child, whose
+    colours change as it turns, kept in 52 / 61 (61) of 200 frames"""
     reid_cost: float = 0.5
     """match cost of a re-identification besides the colour distance: what not knowing
     where the person went costs against a track that saw them coming"""
