@@ -237,10 +237,10 @@ def lift(fits: list, T_world_cam: np.ndarray, ground_known: bool, fps: float, pi
             seen = fit.observed
             notes.append(f"actor {a}: feet never seen; placed standing on the ground")
         ok = seen & (low < -1e-6) & np.isfinite(mu) & (mu > 0) & (ground != "none")
-        if ground == "background":  # the camera's height in metres: at the adult stature (the scale comes after)
-            flight = _in_flight(mu, ok, C[:, 2] / np.median(mu[ok]) if ok.any() else C[:, 2], fps)
-        else:  # the feet's ground: the world is in metres already
-            flight = _in_flight(mu, ok, C[:, 2], fps)
+        # the camera's height in metres: on the feet's ground the world is in metres already; over the
+        # background's, in camera units: metres at the adult stature (the scale comes after)
+        height_m = C[:, 2] / np.median(mu[ok]) if ground == "background" and ok.any() else C[:, 2]
+        flight = _in_flight(mu, ok, height_m, fps)
         if flight.any():
             notes.append(f"actor {a}: feet in the air in {int(flight.sum())} frames (a jump or a run): "
                          "its depth there bridged from the frames around")  # fmt: skip

@@ -340,9 +340,9 @@ class Tracker:
         re-identification by colours."""
         cfg = self.cfg
         colour = _colour_distance(p.colour, tr.colour)
-        cost = np.inf
         if colour > cfg.max_colour_distance:
-            return cost
+            return np.inf
+        cost = np.inf
         if t - tr.last_t <= cfg.max_gap_frames:
             cost = np.linalg.norm(p.hips - tr.predicted_hips(t)) / max(tr.height, 1.0) + cfg.colour_weight * colour
         if self._reidentifiable(tr, t) and colour <= cfg.reid_colour_distance:
