@@ -132,6 +132,18 @@ def test_feet_stay_planted_while_they_carry_the_weight(script):
     assert planted > 30
 
 
+@pytest.mark.parametrize("action", ["walk", "run"])
+def test_a_gait_carries_the_body_forward_at_every_step(action):
+    # the landing foot takes the weight only once it stops swinging forward: pinned
+    # earlier, it threw the body back (-3.5 m/s for two frames of every step of a walk)
+    times = np.arange(72) / 24.0
+    actor = make_actor([Segment(action, 3.0)], times, np.zeros(2), 0.0, np.random.default_rng(1))
+    forward = -np.diff(actor.body.T_world_root[:, 1, 3]) / np.diff(times)  # heading 0 faces -Y
+    under_way = forward[12:48]  # after the first step, before the last (the gait stops at 3 s)
+    assert under_way.min() > 0.5
+    assert under_way.max() < 3.0 * np.median(under_way)
+
+
 def test_a_walk_goes_somewhere_and_a_jump_leaves_the_ground():
     times = np.arange(96) / 24.0
     walk = make_actor([Segment("walk", 4.0)], times, np.zeros(2), 0.0, np.random.default_rng(1))

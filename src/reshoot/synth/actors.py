@@ -327,7 +327,9 @@ def make_actor(script: list[Segment], times_s: np.ndarray, start_xy: np.ndarray,
     if any(np.any(y != 0) for y in yaws.values()):  # the body turns: feet keep the heading they landed with
         R_flat = flat_feet(R_bones, yaws)
         verts, heads, sole_z, foot_xy = solve(R_flat)  # the same soles and stance: yaws keep feet flat
-    planted: Planted = plant(sole_z, foot_xy, stance, motion.heading_rad, motion.lift_m, np.asarray(start_xy, float))
+    frame_s = float(np.median(np.diff(times_s))) if len(times_s) > 1 else 1.0
+    planted: Planted = plant(sole_z, foot_xy, stance, motion.heading_rad, motion.lift_m, np.asarray(start_xy, float),
+                             frame_s)  # fmt: skip
     R, t = planted.T_world_root[:, :3, :3], planted.T_world_root[:, :3, 3]
 
     def to_world(p: np.ndarray) -> np.ndarray:
@@ -338,4 +340,4 @@ def make_actor(script: list[Segment], times_s: np.ndarray, start_xy: np.ndarray,
     body = BodyParams(model=model_id("render"), phenotype=phenotype, bone_names=list(BONES),
                       bone_quats_wxyz=_quats_wxyz(R_flat), T_world_root=planted.T_world_root)  # fmt: skip
     return SynthActor(body=body, look=look, colors=colors, vertices_world=verts_w, joints_world=heads_w,
-                      landmarks_world=lm, stance=stance, sitting=motion.sitting, script=script)  # fmt: skip
+                      landmarks_world=lm, stance=planted.stance, sitting=motion.sitting, script=script)  # fmt: skip

@@ -6,11 +6,16 @@ cross-faded into one another. Each action gives, per frame, the rotation of ever
 axes, its parents' turns composed before it) and, for a jump, the height of the flight.
 The actor's root (pelvis) never tilts; its heading is the script's turns.
 
-Where the body goes is not scripted: it follows from the legs. Each frame the lower foot
-carries the weight; that foot is pinned to the ground where it landed and the root is
-placed so that it stays there (ground contact solved by construction, no sliding), and
-the feet are kept flat, turned with the heading of the step they belong to. Walking,
-running and turning therefore move the body exactly as far as its strides reach.
+Where the body goes is not scripted: it follows from the legs. The foot that has landed
+carries the weight (the lower foot, once it no longer swings forward: ``plant``); that
+foot is pinned to the ground where it landed and the root is placed so that it stays
+there (ground contact solved by construction, no sliding), and the feet are kept flat,
+turned with the heading of the step they belong to. Walking, running and turning
+therefore move the body exactly as far as its strides reach, forward at a steady pace
+(a walk's root between 1.1 and 2.0 m/s once under way; before the rule and the stride
+profile of ``_stride`` it was thrown back at 3.5 m/s for two frames of every step). One
+wart is left: as a gait stops and the legs close, the carrying foot comes forward while
+the other is still in the air, and the body draws back a few centimetres.
 
 Angles are in radians. The rig's axes (anny): Z up, the body faces -Y, its left is +X.
 For a bone that points down (legs, arms) a turn of -a about X swings it forward; for one
@@ -142,6 +147,22 @@ def gait_steps_s(seconds: float, cadence_hz: float) -> float:
     return max(np.floor(seconds * cadence_hz), 1.0) / cadence_hz
 
 
+def _stride(c: np.ndarray) -> np.ndarray:
+    """Where a leg points along its stride at gait phase ``c`` (rad; 0 heel strike, 0..pi
+    stance, pi..2pi swing): 1 forward at heel strike, -1 back at toe-off.
+
+    Through the stance at a steady pace: the planted foot moves back under the body at a
+    constant angular rate, so the body passes over it at a steady speed (a cosine here
+    would bring the body to a halt at every step). Forward again through the swing on a
+    cubic that meets the stance's pace at both ends: the leg swings on back for a moment
+    after toe-off and draws back a little before heel strike, as legs do (9 % of the
+    amplitude), so the landing foot is not still swinging forward when it takes the weight."""
+    s = np.mod(c, 2 * np.pi) / np.pi  # 0..1 stance, 1..2 swing
+    u = s - 1.0
+    swing = -8.0 * u**3 + 12.0 * u**2 - 2.0 * u - 1.0  # -1 -> 1, slope -2 at both ends
+    return np.where(s < 1.0, 1.0 - 2.0 * s, swing)
+
+
 def _gait(ch: _Channels, tau: np.ndarray, seconds: float, style: Style, run: bool) -> None:
     """Walk or run cycle: hips swing in anti-phase, the swing knee flexes, arms counter-swing.
 
@@ -161,7 +182,7 @@ def _gait(ch: _Channels, tau: np.ndarray, seconds: float, style: Style, run: boo
     cycle = 0.5 * cadence * tau  # strides: one stride is two steps
     for side, offset in (("L", 0.0), ("R", 0.5)):
         c = 2 * np.pi * (cycle + offset)  # 0: heel strike, 0..pi stance, pi..2pi swing
-        ch.add(f"upperleg01.{side}", x=-hip * np.cos(c))
+        ch.add(f"upperleg01.{side}", x=-hip * _stride(c))
         ch.add(f"lowerleg01.{side}", x=knee_stance * np.maximum(np.sin(c), 0) + knee_swing * np.maximum(-np.sin(c), 0))
         ch.add(f"upperarm01.{side}", x=-arm * np.cos(c + np.pi))
         elbow = np.deg2rad(75.0) * ramp if run else np.deg2rad(8.0) + 0.5 * arm * (1 - np.cos(c))
@@ -329,7 +350,7 @@ class Planted:
     T_world_root: np.ndarray
     """(T, 4, 4) root (pelvis) pose in the world: a yaw and a translation"""
     stance: np.ndarray
-    """(T,) int: 0 when the left foot carries the weight, 1 the right"""
+    """(T,) int: 0 when the left foot carries the weight, 1 the right (the foot pinned)"""
 
 
 def stance_feet(sole_z: np.ndarray, tol_m: float = 1e-4) -> np.ndarray:
@@ -367,26 +388,60 @@ def step_yaws(stance: np.ndarray, sole_z: np.ndarray, heading_rad: np.ndarray, t
 
 
 def plant(sole_z: np.ndarray, foot_xy: np.ndarray, stance: np.ndarray, heading_rad: np.ndarray,
-          lift_m: np.ndarray, start_xy: np.ndarray) -> Planted:  # fmt: skip
+          lift_m: np.ndarray, start_xy: np.ndarray, frame_s: float, tol_m: float = 1e-3) -> Planted:  # fmt: skip
     """Place the root so that the weight-bearing foot stays where it landed.
 
     ``sole_z`` (T, 2) lowest point and ``foot_xy`` (T, 2, 2) centre of each foot (left,
-    right) in the root frame (root at the origin, heading 0); ``start_xy`` (2,) is the
-    root's position at frame 0. The root's height puts the stance sole on z = 0 (plus the
-    jump's ``lift_m``); its ground position keeps the stance foot's centre still, from
-    the frame after it lands until it lifts.
+    right) in the root frame (root at the origin, heading 0); ``stance`` (T,) the lower
+    foot (``stance_feet``); ``start_xy`` (2,) is the root's position at frame 0. The
+    root's height puts the lower sole on z = 0 (plus the jump's ``lift_m``).
+
+    The weight passes to the lower foot once it has landed: once it no longer swings
+    forward under the body (by more than ``tol_m`` a frame). A foot that reaches the
+    ground still swinging forward cannot carry the body: pinned, it would throw the body
+    back (by 3.5 m/s for a frame or two of every step of a walk, measured before this
+    rule). Until it lands, the foot that carried the weight holds. It is then the higher
+    of the two, and the lower one swings: nothing is on the ground, the body is in the
+    air (a run's flight), and the root rises on a ballistic arc over those frames
+    (``frame_s`` seconds apart) instead of putting the swinging foot on the ground. The
+    root's ground position keeps the carrying foot's centre still, from the frame after
+    it lands until the weight passes on.
     """
     T = len(stance)
     R = rot_z(heading_rad)[:, :2, :2]  # (T, 2, 2)
+    swinging = np.zeros((T, 2), bool)  # the foot moves forward (-Y in the root frame) by the next frame
+    swinging[:-1] = foot_xy[:-1, :, 1] - foot_xy[1:, :, 1] > tol_m
+    carry = np.empty(T, int)
+    carry[0] = stance[0]
     p = np.zeros((T, 2))
     p[0] = start_xy
-    pin = R[0] @ foot_xy[0, stance[0]] + p[0]
+    pin = R[0] @ foot_xy[0, carry[0]] + p[0]
     for t in range(1, T):
-        p[t] = pin - R[t] @ foot_xy[t, stance[t - 1]]
-        if stance[t] != stance[t - 1]:  # the new foot has landed: it holds from here
-            pin = R[t] @ foot_xy[t, stance[t]] + p[t]
+        p[t] = pin - R[t] @ foot_xy[t, carry[t - 1]]
+        landed = stance[t] != carry[t - 1] and not swinging[t, stance[t]]
+        carry[t] = stance[t] if landed else carry[t - 1]
+        if landed:  # the new foot holds from here
+            pin = R[t] @ foot_xy[t, carry[t]] + p[t]
     T_world_root = np.repeat(np.eye(4)[None], T, 0)
     T_world_root[:, :3, :3] = rot_z(heading_rad)
     T_world_root[:, :2, 3] = p
-    T_world_root[:, 2, 3] = -sole_z[np.arange(T), stance] + lift_m
-    return Planted(T_world_root=T_world_root, stance=stance)
+    T_world_root[:, 2, 3] = -sole_z[np.arange(T), stance] + lift_m + _flight(stance != carry, frame_s)
+    return Planted(T_world_root=T_world_root, stance=carry)
+
+
+def _flight(airborne: np.ndarray, frame_s: float) -> np.ndarray:
+    """(T,) height (m) of a ballistic arc over each run of ``airborne`` frames (T,), from
+    the frame before it to the frame after."""
+    lift = np.zeros(len(airborne))
+    t = 0
+    while t < len(airborne):
+        if not airborne[t]:
+            t += 1
+            continue
+        end = t
+        while end < len(airborne) and airborne[end]:
+            end += 1
+        since, until = (np.arange(t, end) - (t - 1)) * frame_s, (end - np.arange(t, end)) * frame_s
+        lift[t:end] = 0.5 * GRAVITY_MPS2 * since * until
+        t = end
+    return lift
