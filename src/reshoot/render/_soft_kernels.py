@@ -66,33 +66,42 @@ def _nearest(px, py, tri, contour, inside):  # noqa: ANN001, ANN202
 @nb.njit(cache=True, parallel=True)
 def forward(tri, drawn, contour, sigma, reach, width, height):  # noqa: ANN001, ANN201
     """``tri`` (N, F, 3, 2) pixels, ``drawn`` (N, F), ``contour`` (N, F, 3) -> coverage A,
-    covered (hard) and L, each (N, H, W)."""
+    covered (hard) and L, each (N, H, W).
+
+    Two passes a frame: the triangles without a contour edge mark the pixels they cover;
+    then the contour triangles are evaluated softly, only at pixels not marked (a marked
+    pixel's coverage is 1 whatever else covers it, and the backward pass skips it): most
+    of a contour triangle's box lies inside the body."""
     N, F = drawn.shape
     covered = np.zeros((N, height, width), np.bool_)
     log_uncovered = np.zeros((N, height, width), tri.dtype)
     coverage = np.zeros((N, height, width), tri.dtype)
     for n in nb.prange(N):
-        for f in range(F):
-            if not drawn[n, f]:
-                continue
-            t = tri[n, f]
-            c = contour[n, f]
-            soft = c[0] or c[1] or c[2]
-            margin = reach if soft else 0.0
-            x0, x1 = _box(min(t[0, 0], t[1, 0], t[2, 0]), max(t[0, 0], t[1, 0], t[2, 0]), margin, width)
-            y0, y1 = _box(min(t[0, 1], t[1, 1], t[2, 1]), max(t[0, 1], t[1, 1], t[2, 1]), margin, height)
-            for y in range(y0, y1 + 1):
-                py = y + 0.5
-                for x in range(x0, x1 + 1):
-                    px = x + 0.5
-                    inside = _inside(px, py, t[0, 0], t[0, 1], t[1, 0], t[1, 1], t[2, 0], t[2, 1])
-                    if not soft:
-                        if inside:
-                            covered[n, y, x] = True
-                        continue
-                    d2 = _nearest(px, py, t, c, inside)[0]
-                    D = 1.0 / (1.0 + math.exp(-d2 / sigma)) if inside else 1.0 / (1.0 + math.exp(d2 / sigma))
-                    log_uncovered[n, y, x] += math.log1p(-min(D, CLAMP))
+        for soft_pass in (False, True):
+            for f in range(F):
+                if not drawn[n, f]:
+                    continue
+                t = tri[n, f]
+                c = contour[n, f]
+                if (c[0] or c[1] or c[2]) != soft_pass:
+                    continue
+                margin = reach if soft_pass else 0.0
+                x0, x1 = _box(min(t[0, 0], t[1, 0], t[2, 0]), max(t[0, 0], t[1, 0], t[2, 0]), margin, width)
+                y0, y1 = _box(min(t[0, 1], t[1, 1], t[2, 1]), max(t[0, 1], t[1, 1], t[2, 1]), margin, height)
+                for y in range(y0, y1 + 1):
+                    py = y + 0.5
+                    for x in range(x0, x1 + 1):
+                        if covered[n, y, x]:
+                            continue
+                        px = x + 0.5
+                        inside = _inside(px, py, t[0, 0], t[0, 1], t[1, 0], t[1, 1], t[2, 0], t[2, 1])
+                        if not soft_pass:
+                            if inside:
+                                covered[n, y, x] = True
+                            continue
+                        d2 = _nearest(px, py, t, c, inside)[0]
+                        D = 1.0 / (1.0 + math.exp(-d2 / sigma)) if inside else 1.0 / (1.0 + math.exp(d2 / sigma))
+                        log_uncovered[n, y, x] += math.log1p(-min(D, CLAMP))
         for y in range(height):
             for x in range(width):
                 L = log_uncovered[n, y, x]
