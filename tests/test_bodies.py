@@ -191,3 +191,19 @@ def test_feet_in_the_air_are_not_taken_for_a_step_away(tmp_path):
     # (254 mm mean joint error in the flight): the flight's depth is bridged instead
     assert error[flight].mean() < 0.18, error[flight].mean()
     assert error[~flight].mean() < 0.06, error[~flight].mean()
+
+
+def test_the_ground_smooths_where_a_body_is_not_how_its_fit_wavers():
+    # a fitted depth that wavers with the stride (the keypoints' spread at a fixed stature)
+    # and a ground that says, with a little noise, where the body really is: the smoothed
+    # placement follows the body's true, smooth path, not the fit's wavering
+    from reshoot.stages.bodies.world import _frame_scale
+
+    t = np.arange(60)
+    true_depth = 5.0 + 0.02 * t  # metres, walking slowly away
+    fitted = true_depth / 1.1 * (1.0 + 0.05 * np.sin(2 * np.pi * t / 8))  # a 1.87 m actor fitted at 1.70
+    ratio = true_depth / fitted * (1.0 + 0.01 * np.random.default_rng(0).standard_normal(60))
+    ok = np.ones(60, bool)
+    ok[20:26] = False  # feet unseen: bridged
+    placed = _frame_scale(ratio, ok, 1.1, fitted) * fitted
+    assert np.abs(placed / true_depth - 1.0).max() < 0.015  # the wavering was 5 %

