@@ -72,9 +72,9 @@ class FitConfig:
     0.25 px^2) the person IoU went 0.75 -> 0.83 and 0.77 -> 0.83, the 2D joint error 8.1
     -> 6.1 and 6.7 -> 5.4 px at 720p, PA-MPJPE 46.5 -> 46.7 and 40.5 -> 39.7 mm. Blurrier
     edges fit worse (sigma 1: IoU 0.80 on the arc, PA-MPJPE 48.1; 0.1: 0.82); a heavier
-    weight bends the limbs in depth (200 at sigma 1: IoU 0.82, PA-MPJPE 54.9). It costs
-    about 0.13 s per frame (the soft rasteriser): the refine stage's, not the bodies
-    stage's."""
+    weight bends the limbs in depth (200 at sigma 1: IoU 0.82, PA-MPJPE 54.9). An
+    iteration costs about 0.1 s for 120 frames on two cores (anny forward and back about
+    0.02, the soft rasteriser 0.03): the refine stage's phase, not the bodies stage's."""
     outline_weight: float = 50.0
     outline_lr: float = 0.005
     """Adam's step in the outline phase. Faster is not better: on pan-1p (refine's 30

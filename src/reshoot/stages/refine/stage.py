@@ -94,12 +94,14 @@ class RefineConfig:
     min_conf: float = 0.5
     per_frame_iterations: int = 60
     per_frame_lr: float = 2e-3
-    body: FitConfig = field(default_factory=lambda: FitConfig(outline_iterations=30))
+    body: FitConfig = field(default_factory=lambda: FitConfig(outline_iterations=45))
     """the body step's fit (its outline phase only). More iterations fit better and cost
-    the time this stage is held to (30 s for 120 frames and two people): at 30 / 60 / 90,
-    track-2p person IoU 0.641 / 0.658 / 0.662, 2D joints 12.4 / 11.9 / 11.9 px at 720p,
-    PA-MPJPE 70 / 73 / 75 mm, 27 / 36 / 47 s; at 30 / 60 / 120 on pan-1p IoU 0.792 /
-    0.827 / 0.845, W-MPJPE 128 / 83 / 73 mm; arc-1p and static-2p +0.006 and +0.009 at 60"""
+    the time this stage is held to (30 s for 120 frames and two people). Measured on the
+    standard suite at 30 / 45 / 60 (person IoU; seconds of the whole stage): pan-1p 0.826
+    / 0.837 / 0.845, 15 / 16 / 21 s; arc-1p 0.858 / 0.867 / 0.872; track-2p 0.635 / 0.644
+    / 0.651, 19 / 22 / 27 s; static-2p 0.799 / 0.806 / 0.810, 21 / 29.5 / 36 s (2D joints
+    of the four 6.8 / 6.5 / 6.3 px at 720p on average). Earlier, at 30 / 60 / 120 on
+    pan-1p: 0.792 / 0.827 / 0.845"""
     pin_feet: bool = False
     """the body step's world lift pins planted feet again (``bodies.world.lift``). Off:
     the shift that keeps a planted foot still moves the body off the outline the step has
