@@ -12,8 +12,8 @@ foot is pinned to the ground where it landed and the root is placed so that it s
 there (ground contact solved by construction, no sliding), and the feet are kept flat,
 turned with the heading of the step they belong to. Walking, running and turning
 therefore move the body exactly as far as its strides reach, forward at a steady pace
-(a walk's root between 1.1 and 2.0 m/s once under way; before the rule and the stride
-profile of ``_stride`` it was thrown back at 3.5 m/s for two frames of every step). One
+(one sampled walk's root between 1.1 and 2.0 m/s once under way; before the rule and the
+stride profile of ``_stride`` it was thrown back at 3.5 m/s for two frames a step). One
 wart is left: as a gait stops and the legs close, the carrying foot comes forward while
 the other is still in the air, and the body draws back a few centimetres.
 
