@@ -372,17 +372,12 @@ def step_yaws(stance: np.ndarray, sole_z: np.ndarray, heading_rad: np.ndarray, t
     for s, side in enumerate("LR"):
         yaw = np.zeros(len(stance))
         down = (stance == s) | (sole_z[:, s] <= support + tol_m)
-        t = 0
-        while t < len(stance):
-            end = t
-            while end < len(stance) and down[end] == down[t]:
-                end += 1
+        for t, end in _runs(down):
             if down[t]:
                 yaw[t:end] = heading_rad[t] - heading_rad[t:end]
             elif t > 0:  # swing: unwind the offset of the last stance before landing
                 w = _smoothstep(np.arange(1, end - t + 1) / (end - t + 1))
                 yaw[t:end] = (1 - w) * yaw[t - 1]
-            t = end
         yaws[side] = yaw
     return yaws
 
@@ -433,15 +428,15 @@ def _flight(airborne: np.ndarray, frame_s: float) -> np.ndarray:
     """(T,) height (m) of a ballistic arc over each run of ``airborne`` frames (T,), from
     the frame before it to the frame after."""
     lift = np.zeros(len(airborne))
-    t = 0
-    while t < len(airborne):
-        if not airborne[t]:
-            t += 1
-            continue
-        end = t
-        while end < len(airborne) and airborne[end]:
-            end += 1
-        since, until = (np.arange(t, end) - (t - 1)) * frame_s, (end - np.arange(t, end)) * frame_s
-        lift[t:end] = 0.5 * GRAVITY_MPS2 * since * until
-        t = end
+    for t, end in _runs(airborne):
+        if airborne[t]:
+            since, until = (np.arange(t, end) - (t - 1)) * frame_s, (end - np.arange(t, end)) * frame_s
+            lift[t:end] = 0.5 * GRAVITY_MPS2 * since * until
     return lift
+
+
+def _runs(values: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of equal ``values`` (T,), in order."""
+    cuts = np.flatnonzero(values[1:] != values[:-1]) + 1
+    bounds = np.concatenate([[0], cuts, [len(values)]])
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
