@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from reshoot.shot import Camera, Lens, Shot
+from reshoot.stages.camera.ground import ground_plane
 from reshoot.stages.camera.solve import CameraSolution, SolveConfig, solve
 from reshoot.stages.camera.tracks import TrackConfig, track_background
+from reshoot.stages.camera.zoom import figures, resolve
 from reshoot.stages.decode import Footage
 
 log = logging.getLogger(__name__)
@@ -30,12 +32,6 @@ log = logging.getLogger(__name__)
 FULL_FRAME_DIAGONAL_MM = float(np.hypot(36.0, 24.0))
 CAMERA_HEIGHT = 1.6
 """the first camera's height above the ground, in the (arbitrary) units of the path"""
-GROUND_TILT_DEG = 20.0
-"""a ground plane is at most this far from level (as the cameras' x axes say)"""
-GROUND_SHARE = 0.15
-"""... and holds at least this share of the background points"""
-GROUND_TOLERANCE = 0.01
-"""... within this fraction of the scene's median depth"""
 BACKGROUND_DEPTH = 5.0
 """the median depth of the background points from the first camera, in those units (a
 room or a street: the path comes out at about the right size, and a camera that hardly
@@ -61,42 +57,6 @@ def _up(R_wc: np.ndarray) -> np.ndarray:
         up = ups.mean(0) - x * (ups.mean(0) @ x)
     up = up / np.linalg.norm(up)
     return up if up @ ups.mean(0) >= 0 else -up
-
-
-def ground_plane(points: np.ndarray, up: np.ndarray, camera: np.ndarray, scale: float,
-                 rng: np.random.Generator | None = None) -> tuple[np.ndarray, float, int] | None:  # fmt: skip
-    """The ground among background ``points`` (N, 3): a plane within ``GROUND_TILT_DEG`` of
-    level (``up``), below ``camera`` (a centre), holding ``GROUND_SHARE`` of the points or
-    more within ``GROUND_TOLERANCE`` x ``scale`` (a scene depth). (unit normal pointing
-    up, offset d with n.x = d on the plane, inliers) or None."""
-    rng = rng or np.random.default_rng(0)
-    N = len(points)
-    if N < 30:
-        return None
-    tol = GROUND_TOLERANCE * scale
-    best, best_count = None, 0
-    for i, j, k in rng.integers(0, N, (400, 3)):
-        n = np.cross(points[j] - points[i], points[k] - points[i])
-        if np.linalg.norm(n) < 1e-12:
-            continue
-        n = n / np.linalg.norm(n)
-        n = n if n @ up >= 0 else -n
-        if n @ up < np.cos(np.radians(GROUND_TILT_DEG)):
-            continue
-        d = n @ points[i]
-        if n @ camera - d <= tol:  # not below the camera
-            continue
-        count = int((np.abs(points @ n - d) < tol).sum())
-        if count > best_count:
-            best, best_count = (n, d), count
-    if best is None or best_count < GROUND_SHARE * N:
-        return None
-    n, d = best
-    inliers = points[np.abs(points @ n - d) < tol]
-    centre = inliers.mean(0)
-    n = np.linalg.svd(inliers - centre)[2][-1]  # least squares over the inliers
-    n = n if n @ up >= 0 else -n
-    return n, float(n @ centre), len(inliers)
 
 
 def level_world(sol: CameraSolution) -> tuple[np.ndarray, dict]:
@@ -167,6 +127,8 @@ def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = Non
         sol.notes.append(f"focal length {solve_cfg.focal_px:.0f} px from the source's metadata "
                          f"({declared:g} mm, 35 mm equivalent)")
     W, H = shot.video.width, shot.video.height
+    dolly = resolve(sol, figures(shot.actors, len(sol.focal_px), W, H), W, H)
+    sol = dolly or sol
     T_world_cam, world = level_world(sol)
     shot.camera = Camera(T_world_cam=T_world_cam, metric=False, registered=sol.registered)
     shot.lens = Lens(fx=sol.focal_px.copy(), fy=sol.focal_px.copy(), cx=np.full(len(sol.focal_px), W / 2.0),
@@ -176,7 +138,7 @@ def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = Non
         "model": sol.model, "focal_source": sol.focal_source, "scale": "arbitrary", "zooms": sol.zooms,
         "registered": int(sol.registered.sum()), "frames": len(sol.registered), "points": len(sol.points),
         "reprojection_px": sol.reprojection_px if np.isfinite(sol.reprojection_px) else None, "notes": sol.notes,
-        "ground": world["ground"],
+        "ground": world["ground"], "dolly_zoom": dolly is not None,
         "seconds": {"tracks": t1 - t0, "solve": seconds - (t1 - t0)},
     }  # fmt: skip
     shot.record("camera_init", asdict(cfg), wrote=["camera", "lens"], seconds=seconds)
