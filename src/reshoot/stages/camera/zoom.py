@@ -54,6 +54,13 @@ MIN_MOVE = 0.02
 """... when it moves at least this fraction of the background's median depth"""
 BEHIND_SHARE = 0.9
 """actors that seem farther than this share of the background points contradict it"""
+LANDED_SHARE = 0.8
+"""feet stand on a ground when this share of their rays meets it in front of the camera"""
+FARTHEST_QUANTILE = 0.995
+"""the background's farthest point (once the order is reversed) by this quantile of its
+inverse depths, not the extreme: one stray point would bound the zoom"""
+ZOOM_SEARCH = 8.0
+"""the zooms tried run from that farthest point's at infinity to this many times its shift"""
 FEET = (27, 28, 29, 30, 31, 32)
 """mediapipe33 ankles, heels and toes: the lowest one seen stands on the ground"""
 MIN_CONF = 0.5
@@ -187,26 +194,25 @@ def resolve(sol: CameraSolution, figs: Figures, width: int, height: int) -> Came
     u_background = 1.0 / depth
     if u_actor is None or u_actor >= np.quantile(u_background, 1.0 - BEHIND_SHARE):
         return None  # the actors stand in front of the background: no contradiction
-    here = _stand(path, figs, np.array([width / 2.0, height / 2.0]))
-    if here is not None and here["landed"] > 0.8 and here["feet_depth"] < here["background_depth"]:
-        return None  # they walk with the camera: their feet are on the ground, in front
     principal = np.array([width / 2.0, height / 2.0])
-    u_far = float(np.quantile(u_background, 0.995))  # the farthest background, once reversed
-    grid = u_far * np.exp(np.linspace(0.01, np.log(8.0), 120))
+    here = _stand(path, figs, principal)
+    if here is not None and here["landed"] >= LANDED_SHARE and here["feet_depth"] < here["background_depth"]:
+        return None  # they walk with the camera: their feet are on the ground, in front
+    u_far = float(np.quantile(u_background, FARTHEST_QUANTILE))
     best = None
-    for p in grid:
+    for p in u_far * np.exp(np.linspace(0.01, np.log(ZOOM_SEARCH), 120)):
         member = _member(path, float(p))
         stand = _stand(member, figs, principal)
-        if stand is None or stand["landed"] < 0.8:
+        if stand is None or stand["landed"] < LANDED_SHARE:
             continue
         miss = abs(np.log(stand["camera_over_actor"] / EYE_LEVEL)) if stand["camera_over_actor"] > 0 else np.inf
         if best is None or miss < best[0]:
-            best = (miss, float(p), member, stand)
+            best = (miss, member, stand)
     if best is None:
         sol.notes.append("the actors hold their size while the background says the camera moves along its axis "
                          "(a dolly zoom?), but no ground shows how much the lens zooms: held fixed")  # fmt: skip
         return None
-    _, p, member, stand = best
+    _, member, stand = best
     # the member lives in the first camera's frame, which becomes the solver's frame
     t_cw = -np.einsum("tij,tj->ti", member.R, member.C)
     zoom = member.focal[-1] / member.focal[0]
