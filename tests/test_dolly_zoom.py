@@ -71,6 +71,16 @@ def test_a_dolly_zoom_is_found_from_the_actor_and_its_zoom_from_eye_level():
     assert len(found.points) > 0.99 * len(fixed.points)
 
 
+def test_a_dolly_zoom_with_its_focal_length_given_zooms_from_it():
+    from reshoot.stages.camera.solve import SolveConfig
+
+    path = _path("dolly-zoom")
+    tracks, figs = _film(path.T_world_cam, path.fx_px, np.zeros((len(path.fx_px), 3)))
+    found = resolve(solve(tracks, W, H, SolveConfig(focal_px=800.0)), figs, W, H)
+    assert found is not None and found.focal_source == "given"
+    assert np.abs(found.focal_px / path.fx_px - 1).max() < 0.03  # 800 px at the start, 560 px at the end
+
+
 @pytest.mark.parametrize("shot_type", ["push-in", "pull-out"])
 def test_a_push_in_or_pull_out_keeps_its_fixed_lens(shot_type):
     path = _path(shot_type)
@@ -92,3 +102,20 @@ def test_an_actor_walking_towards_a_retreating_camera_is_not_a_dolly_zoom():
     assert np.nanstd(figs.height_px) / np.nanmean(figs.height_px) < 0.01  # the size holds
     assert resolve(fixed, figs, W, H) is None
     assert not any("dolly zoom" in n for n in fixed.notes)  # settled by the feet, not for want of a ground
+
+
+def test_figures_stand_on_their_lowest_foot_and_skip_cut_off_boxes():
+    from reshoot.shot import Actor, ActorObservations
+    from reshoot.stages.camera.zoom import FEET, figures
+
+    T = 3
+    kp, conf = np.zeros((T, 33, 2)), np.zeros((T, 33))
+    kp[:, FEET] = [[400, 500], [420, 510], [398, 505], [421, 512], [405, 520], [425, 518]]
+    conf[:, FEET] = 0.9
+    conf[1, 31] = 0.1  # the lowest toe unseen in frame 1: the next lowest foot point stands
+    boxes = np.array([[380, 100, 440, 521], [380, 100, 440, 521], [380, 0, 440, 521]], float)  # frame 2: cut off at the top
+    actor = Actor(track_id=1, present=np.ones(T, bool),
+                  observations=ActorObservations("mediapipe33", kp, conf, boxes))  # fmt: skip
+    figs = figures([actor], T, W, H)
+    assert figs.feet_px[0, 0] == pytest.approx([405, 520]) and figs.feet_px[0, 1] == pytest.approx([425, 518])
+    assert figs.height_px[0, :2] == pytest.approx([420, 418]) and np.isnan(figs.height_px[0, 2])

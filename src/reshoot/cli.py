@@ -135,6 +135,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     cfg = ExtractConfig()
     cfg.decode.shot, cfg.decode.max_side_px, cfg.decode.allow_damaged = args.shot, args.max_side, args.allow_damaged
     cfg.camera_init.solve.model, cfg.camera_init.solve.focal_px = args.camera_model, args.focal_px
+    cfg.camera_init.solve.zoom = args.zoom
     cfg.refine.baseline, cfg.refine.renderer = args.baseline, args.renderer
     bars: dict[str, tqdm] = {}
     units = {"perceive": "frame", "camera_init": "frame", "bodies": "person", "refine": "step"}
@@ -315,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="camera motion model: auto (detected), static (locked-off), rotation (pan/tilt), general")
     p.add_argument("--focal-px", type=float, default=None, metavar="PX",
                    help="the lens's focal length in pixels at the working resolution, when known")
+    p.add_argument("--zoom", default="auto", choices=("auto", "fixed", "per-frame"),
+                   help="whether the focal length changes: auto (a zoom the background's motion shows, or a dolly zoom "
+                   "the actors show), fixed (never), per-frame (a focal length per frame, from the background)")  # fmt: skip
     p.add_argument("--baseline", default="none", choices=("none", "init-only", "per-frame"),
                    help="refine as a baseline instead: init-only (the camera and bodies as the bodies stage left them) or "
                    "per-frame (each frame's camera on its own, composition loss only)")  # fmt: skip

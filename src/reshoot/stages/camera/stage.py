@@ -127,7 +127,7 @@ def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = Non
         sol.notes.append(f"focal length {solve_cfg.focal_px:.0f} px from the source's metadata "
                          f"({declared:g} mm, 35 mm equivalent)")
     W, H = shot.video.width, shot.video.height
-    dolly = resolve(sol, figures(shot.actors, len(sol.focal_px), W, H), W, H)
+    dolly = None if solve_cfg.zoom == "fixed" else resolve(sol, figures(shot.actors, len(sol.focal_px), W, H), W, H)
     sol = dolly or sol
     T_world_cam, world = level_world(sol)
     shot.camera = Camera(T_world_cam=T_world_cam, metric=False, registered=sol.registered)

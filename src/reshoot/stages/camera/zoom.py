@@ -179,8 +179,9 @@ def _apparent_inverse_depth(path: _Path, figs: Figures) -> float | None:
 
 def resolve(sol: CameraSolution, figs: Figures, width: int, height: int) -> CameraSolution | None:
     """The dolly zoom in ``sol`` (a moving camera without a zoom), when the actors show
-    one; else None. The zoom is flagged as set by an eye-level camera."""
-    if sol.model != "general" or sol.zooms or sol.focal_source in ("given", "metadata") or not len(sol.points):
+    one; else None. The first frame keeps its focal length (given or not); the zoom is
+    flagged as set by an eye-level camera."""
+    if sol.model != "general" or sol.zooms or not len(sol.points):
         return None
     path = _first_camera_frame(sol)
     turn = np.degrees(np.linalg.norm(Rotation.from_matrix(path.R).as_rotvec(), axis=1).max())
