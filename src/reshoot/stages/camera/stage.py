@@ -199,15 +199,22 @@ def plot_path(shot: Shot, out_path: str | Path) -> None:
     if shot.camera.registered is not None and not shot.camera.registered.all():
         axes[2].scatter(frames[~shot.camera.registered], pan[~shot.camera.registered], marker="x", color="tab:orange",
                         label="bridged")  # fmt: skip
-    axes[2].set_title("orientation")
     axes[2].set_xlabel("frame")
     axes[2].set_ylabel("degrees")
-    axes[2].legend(loc="best", fontsize=8)
     axes[2].grid(alpha=0.3)
+    handles, labels = axes[2].get_legend_handles_labels()
+    if shot.lens.zooms:  # the focal length over the shot, on its own scale
+        lens_ax = axes[2].twinx()
+        (line,) = lens_ax.plot(frames, shot.lens.fx, color="tab:purple", ls="--", label="focal (px, right)")
+        lens_ax.set_ylabel("focal length (px)")
+        handles, labels = [*handles, line], [*labels, line.get_label()]
+    axes[2].legend(handles, labels, loc="best", fontsize=8)
+    axes[2].set_title("orientation and lens" if shot.lens.zooms else "orientation")
     solved = f"{meta.get('registered', '?')}/{meta.get('frames', '?')} frames solved"
     refined = ", refined by differentiable filming" if shot.meta.get("refine", {}).get("baseline") == "none" else ""
-    fig.suptitle(f"camera path: {meta.get('model', '?')} model, focal {np.median(shot.lens.fx):.0f} px "
-                 f"({meta.get('focal_source', '?')}), {solved}{refined}")
+    focal = (f"focal {shot.lens.fx.min():.0f}-{shot.lens.fx.max():.0f} px (zooms, " if shot.lens.zooms
+             else f"focal {np.median(shot.lens.fx):.0f} px (") + f"{meta.get('focal_source', '?')})"
+    fig.suptitle(f"camera path: {meta.get('model', '?')} model, {focal}, {solved}{refined}")
     fig.tight_layout()
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_path, dpi=100)
