@@ -8,7 +8,7 @@ and its points are directions (kept at unit length after each solve).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.spatial.transform import Rotation
@@ -35,6 +35,8 @@ class BundleProblem:
     rotation_only: bool = False
     point_ids: np.ndarray | None = None
     """(P,) the track ids of the points, when they come from tracks"""
+    translation_only: bool = False
+    """rotations held: a camera that moves without turning (a dolly, truck or crane move)"""
 
 
 def project(rotvec: np.ndarray, trans: np.ndarray, focal: np.ndarray, points: np.ndarray,
@@ -113,8 +115,7 @@ def adjust(bp: BundleProblem, focal_mode: str = "fixed", focal_smoothness: float
         R, tr, f, pts = unpack(x1)
         if bp.rotation_only:
             pts = pts / np.linalg.norm(pts, axis=1, keepdims=True)
-        bp = BundleProblem(R.as_rotvec(), np.array(tr, float), np.array(f, float), pts, bp.obs_cam, bp.obs_point,
-                           bp.obs_xy, bp.principal, bp.rotation_only, bp.point_ids)  # fmt: skip
+        bp = replace(bp, rotvec=R.as_rotvec(), trans=np.array(tr, float), focal=np.array(f, float), points=pts)
         gain, cost = cost - cost1, cost1
         lam = max(lam / 3, 1e-7)
         fun, jac, x0, unpack, n_a = _functions(bp, focal_mode, focal_smoothness)
@@ -131,7 +132,7 @@ def _functions(bp: BundleProblem, focal_mode: str, focal_smoothness: float):
     from scipy.sparse import csr_matrix
 
     C, P, N = len(bp.rotvec), len(bp.points), len(bp.obs_cam)
-    pose_dim = 3 if bp.rotation_only else 6
+    pose_dim = 3 if bp.rotation_only or bp.translation_only else 6
     n_focal = {"fixed": 0, "shared": 1, "per-camera": C}[focal_mode]
     n_pose = (C - 1) * pose_dim
     R0 = Rotation.from_rotvec(bp.rotvec)
@@ -139,8 +140,8 @@ def _functions(bp: BundleProblem, focal_mode: str, focal_smoothness: float):
 
     def unpack(x: np.ndarray) -> tuple[Rotation, np.ndarray, np.ndarray, np.ndarray]:
         poses = np.concatenate([np.zeros(pose_dim), x[:n_pose]]).reshape(C, pose_dim)
-        R = Rotation.from_rotvec(poses[:, :3]) * R0
-        tr = bp.trans if bp.rotation_only else bp.trans + poses[:, 3:]
+        R = R0 if bp.translation_only else Rotation.from_rotvec(poses[:, :3]) * R0
+        tr = bp.trans if bp.rotation_only else bp.trans + poses[:, pose_dim - 3 :]
         if focal_mode == "fixed":
             f = bp.focal
         elif focal_mode == "shared":
@@ -181,10 +182,10 @@ def _functions(bp: BundleProblem, focal_mode: str, focal_smoothness: float):
 
         moving = bp.obs_cam > 0
         base = (bp.obs_cam[moving] - 1) * pose_dim
-        J_rot = -Du[moving] @ _skew(RX[moving])
-        put(J_rot, base[:, None] + np.arange(3), moving)
+        if not bp.translation_only:
+            put(-Du[moving] @ _skew(RX[moving]), base[:, None] + np.arange(3), moving)
         if not bp.rotation_only:
-            put(Du[moving], base[:, None] + 3 + np.arange(3), moving)
+            put(Du[moving], base[:, None] + pose_dim - 3 + np.arange(3), moving)
         if focal_mode != "fixed":
             col = np.full(N, n_pose) if focal_mode == "shared" else n_pose + bp.obs_cam
             put((uv - bp.principal)[:, :, None], col[:, None])

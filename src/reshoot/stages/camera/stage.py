@@ -135,7 +135,7 @@ def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = Non
                      cy=np.full(len(sol.focal_px), H / 2.0), zooms=sol.zooms)  # fmt: skip
     seconds = time.perf_counter() - t0
     shot.meta["camera_init"] = {
-        "model": sol.model, "focal_source": sol.focal_source, "scale": "arbitrary", "zooms": sol.zooms,
+        "model": sol.model, "focal_source": sol.focal_source, "scale": "arbitrary", "zooms": sol.zooms, "turns": sol.turns,
         "registered": int(sol.registered.sum()), "frames": len(sol.registered), "points": len(sol.points),
         "reprojection_px": sol.reprojection_px if np.isfinite(sol.reprojection_px) else None, "notes": sol.notes,
         "ground": world["ground"], "dolly_zoom": dolly is not None,

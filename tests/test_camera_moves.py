@@ -1,5 +1,7 @@
-"""The dolly zoom the background cannot show (``stages.camera.zoom``): exact background
-tracks of a courtyard and an actor's feet and height, projected through known paths."""
+"""Cameras that move without turning: their orientation held when the background allows
+(``solve._held_if_still``), and the dolly zoom the background cannot show
+(``stages.camera.zoom``). Exact background tracks of a courtyard, with an actor's feet
+and height, projected through known paths."""
 
 from __future__ import annotations
 
@@ -51,6 +53,36 @@ def _film(T_world_cam: np.ndarray, fx: np.ndarray, feet_world: np.ndarray, seed:
 
 def _path(shot_type: str, T: int = 48):
     return camera_path(shot_type, np.zeros((T, 3)), W, PathConfig(heading_deg=0.0))
+
+
+def _rotation_error_deg(sol, T_world_cam: np.ndarray) -> np.ndarray:
+    R_true = np.linalg.inv(T_world_cam)[:, :3, :3]
+    est = Rotation.from_matrix(sol.R_cam_world) * Rotation.from_matrix(sol.R_cam_world[0]).inv()
+    true = Rotation.from_matrix(R_true) * Rotation.from_matrix(R_true[0]).inv()
+    return np.degrees(np.linalg.norm((est * true.inv()).as_rotvec(), axis=1))
+
+
+@pytest.mark.parametrize("shot_type", ["track", "push-in"])
+def test_a_camera_that_does_not_turn_is_held_still_and_a_handheld_one_is_not(shot_type):
+    T = 48
+    still = camera_path(shot_type, np.zeros((T, 3)), W, PathConfig(heading_deg=0.0))
+    tracks, _ = _film(still.T_world_cam, still.fx_px, np.zeros((T, 3)))
+    sol = solve(tracks, W, H)
+    assert any("does not turn" in n for n in sol.notes) and sol.registered.all()
+    assert np.ptp(sol.R_cam_world, axis=0).max() == 0  # one orientation for the whole shot
+    C = -np.einsum("tji,tj->ti", sol.R_cam_world, sol.t_cam_world)
+    C_true = still.T_world_cam[:, :3, 3]
+    # the path's shape: each frame's share of the move, along it
+    along = (C - C[0]) @ (C[-1] - C[0]) / np.linalg.norm(C[-1] - C[0]) ** 2
+    along_true = (C_true - C_true[0]) @ (C_true[-1] - C_true[0]) / np.linalg.norm(C_true[-1] - C_true[0]) ** 2
+    assert np.abs(along - along_true).max() < 0.01
+    # a handheld wobble of 0.1 degrees (0.2 over the shot) is a turn: not held, and followed
+    shaky = camera_path(shot_type, np.zeros((T, 3)), W, PathConfig(heading_deg=0.0, handheld_deg=0.1),
+                        np.random.default_rng(1))  # fmt: skip
+    tracks, _ = _film(shaky.T_world_cam, shaky.fx_px, np.zeros((T, 3)))
+    sol = solve(tracks, W, H)
+    assert not any("does not turn" in n for n in sol.notes)
+    assert _rotation_error_deg(sol, shaky.T_world_cam).max() < 0.05 < _rotation_error_deg(sol, still.T_world_cam).max()
 
 
 def test_a_dolly_zoom_is_found_from_the_actor_and_its_zoom_from_eye_level():
