@@ -51,3 +51,26 @@ def test_gradients_reach_every_parameter():
     loss.backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in traj.parameters())
     assert traj.v1.grad.abs().max() > 0 and traj.theta.grad.abs() > 0
+
+
+def test_a_camera_held_from_turning_only_moves_and_a_pan_only_turns():
+    """The camera stage's models carry into refine: whatever the parameters, a
+    ``translation`` path keeps the init's orientations (all one, turned once by A_1), a
+    ``rotation`` path keeps one centre."""
+    T = 20
+    dolly = torch.eye(4, dtype=torch.float64).repeat(T, 1, 1)
+    dolly[:, :3, 3] = torch.stack([torch.linspace(0, 1.5, T), torch.zeros(T), torch.zeros(T)], -1).double()
+    pan = _arc(T)
+    pan[:, :3, 3] = pan[0, :3, 3]
+    for init, model in ((dolly, "translation"), (pan, "rotation")):
+        traj = CameraTrajectory(init, model=model)
+        with torch.no_grad():
+            for p in traj.parameters():
+                p.copy_(torch.randn_like(p) * 0.3)
+        path = traj()
+        assert rigidity_error(path).max() < 1e-9
+        if model == "translation":
+            assert (path[:, :3, :3] - path[0, :3, :3]).abs().max() < 1e-12
+            assert (path[:, :3, 3] - path[0, :3, 3]).abs().max() > 0.1  # it moves
+        else:
+            assert (path[:, :3, 3] - path[0, :3, 3]).abs().max() < 1e-12

@@ -51,7 +51,7 @@ def _camera(shot: Shot) -> dict[str, Any] | None:
         return None
     meta = shot.meta.get("camera_init", {})
     return {
-        "model": meta.get("model"), "focal_px_median": float(np.median(shot.lens.fx)),
+        "model": meta.get("model"), "turns": meta.get("turns"), "focal_px_median": float(np.median(shot.lens.fx)),
         "focal_px_range": [float(shot.lens.fx.min()), float(shot.lens.fx.max())], "focal_source": meta.get("focal_source"),
         "zooms": bool(shot.lens.zooms), "metric": bool(shot.camera.metric), "path_length": shot.camera.path_length(),
         "frames_solved": meta.get("registered"), "background_reprojection_px": meta.get("reprojection_px"),
@@ -125,7 +125,8 @@ def report_markdown(report: dict[str, Any]) -> str:
         lens = f"focal {cam['focal_px_median']:.0f} px ({cam['focal_source']})"
         if cam["zooms"]:
             lens += f", zooming {f0:.0f} to {f1:.0f} px"
-        lines += ["## Camera", "", f"{cam['model']} camera, {lens}, path {cam['path_length']:.2f} {unit}.", ""]
+        held = ", its orientation held (it does not turn)" if cam.get("turns") is False else ""
+        lines += ["## Camera", "", f"{cam['model']} camera{held}, {lens}, path {cam['path_length']:.2f} {unit}.", ""]
     lines += ["## People", "", "| person | frames | body | stature (m) | keypoints (px) |", "|---|---:|---|---:|---:|"]
     for p in report["people"]:
         stature = "" if p["stature_m"] is None else f"{p['stature_m']:.2f}"

@@ -277,7 +277,8 @@ def _camera_cells(r: dict) -> list[str]:
         return ["n/a"] * 4
     seconds = r.get("stage_s", {}).get("camera_init")
     per_frame = f"{seconds / r['frames']:.3f}" if seconds is not None and r.get("frames") else "n/a"
-    return [cam["model"], cam["focal_source"] + (", zooms" if cam.get("zooms") else ""),
+    model = cam["model"] + (", not turning" if cam.get("turns") is False else "")
+    return [model, cam["focal_source"] + (", zooms" if cam.get("zooms") else ""),
             f"{cam['registered']}/{cam['frames']}", per_frame]  # fmt: skip
 
 

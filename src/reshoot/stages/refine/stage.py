@@ -135,7 +135,10 @@ class _Scene:
         self.nerf_size = (min(cfg.nerf.width, W), max(1, round(H * min(cfg.nerf.width, W) / W)))
         self.nerf, self.nerf_seconds, self._nerfs = None, [], {}
         # a still or panning camera stays so (unknown: as free as the paper's)
-        self.camera_model = shot.meta.get("camera_init", {}).get("model", "general")
+        init = shot.meta.get("camera_init", {})
+        self.camera_model = init.get("model", "general")
+        if self.camera_model == "general" and init.get("turns") is False:
+            self.camera_model = "translation"  # the camera stage held its orientation: refine keeps it
         self.set_lens(shot)
         P = len(shot.actors)
         self.colours = torch.tensor(PALETTE[np.arange(P) % len(PALETTE)] / 255.0, dtype=torch.float32)

@@ -51,10 +51,11 @@ def _mlp(hidden: int, layers: int) -> nn.Sequential:
     return nn.Sequential(*blocks)
 
 
-MODELS = ("general", "rotation", "static")
-"""how the camera may move (the camera stage's models): anyhow; turning about a fixed
-centre (its steps pure rotations in the camera's frame, the first camera free); not at
-all (one camera for every frame, A_1 alone)"""
+MODELS = ("general", "translation", "rotation", "static")
+"""how the camera may move (the camera stage's models): anyhow; without turning (its steps
+pure translations, the first camera free: a dolly, truck or crane move); turning about a
+fixed centre (its steps pure rotations in the camera's frame, the first camera free); not
+at all (one camera for every frame, A_1 alone)"""
 
 
 class CameraTrajectory(nn.Module):
@@ -85,7 +86,7 @@ class CameraTrajectory(nn.Module):
         """A_t (T, 4, 4): A_1 from (theta, w_1, v_1) alone (Eq. 5), then with the MLPs (Eq. 7)."""
         w = self.w1 + self.f_w(self.times)
         v = self.v1 + self.f_v(self.times)
-        w = torch.cat([self.w1[None], w[1:]])
+        w = torch.cat([self.w1[None], w[1:] if self.model != "translation" else torch.zeros_like(w[1:])])
         v = torch.cat([self.v1[None], v[1:] if self.model == "general" else torch.zeros_like(v[1:])])
         return screw_exp(w, v, self.theta.expand(len(w)))
 
