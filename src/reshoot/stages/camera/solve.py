@@ -81,6 +81,11 @@ class CameraSolution:
     """median reprojection error of the background points"""
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def centres(self) -> np.ndarray:
+        """(T, 3) the cameras' centres in the solver's frame."""
+        return -np.einsum("tji,tj->ti", self.R_cam_world, self.t_cam_world)
+
 
 # ------------------------------------------------------------------------- analysis
 
@@ -458,9 +463,10 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
             bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
     observed = bp
     bp = _prune(bp, max(3 * cfg.inlier_px, 3 * float(np.median(residuals_px(bp)))))
-    bp = adjust(bp, "shared" if focal_source == "estimated" else "fixed")
+    focal_mode = "shared" if focal_source == "estimated" else "fixed"
+    bp = adjust(bp, focal_mode)
     if turn < MIN_TURN_DEG:
-        bp = _held_if_still(bp, observed, "shared" if focal_source == "estimated" else "fixed", notes)
+        bp = _held_if_still(bp, observed, focal_mode, notes)
     zooms = False
     if focal_source != "given" and cfg.zoom != "fixed" and len(keys_used) > 2:
         shared_err = float(np.median(residuals_px(bp)))
@@ -602,7 +608,6 @@ def _register_all(tracks: PointTracks, bp: BundleProblem, keys: list[int], princ
         known = index[ids] >= 0
         if known.sum() < cfg.min_points:
             continue
-        K = _K(focal[f], principal)
         obj = bp.points[index[ids[known]]]
         # start from the nearest keyframe
         near = keys[int(np.argmin(np.abs(np.array(keys) - f)))]
@@ -611,6 +616,7 @@ def _register_all(tracks: PointTracks, bp: BundleProblem, keys: list[int], princ
             if found is not None and found[1] >= cfg.min_points:
                 R[f], t[f], ok[f] = R[near], found[0], True
             continue
+        K = _K(focal[f], principal)
         rvec0, tvec0 = cv2.Rodrigues(R[near])[0], t[near].reshape(3, 1).copy()
         okp, rvec, tvec, inl = cv2.solvePnPRansac(obj, xy[known], K, None, rvec0, tvec0, useExtrinsicGuess=True,
                                                   iterationsCount=100, reprojectionError=2 * cfg.inlier_px)  # fmt: skip

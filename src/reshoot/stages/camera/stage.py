@@ -71,7 +71,7 @@ def level_world(sol: CameraSolution) -> tuple[np.ndarray, dict]:
     depth at ``BACKGROUND_DEPTH`` units."""
     T = len(sol.focal_px)
     R_wc = np.swapaxes(sol.R_cam_world, 1, 2)  # camera-to-(solver)world rotations
-    C = -np.einsum("tji,tj->ti", sol.R_cam_world, sol.t_cam_world)  # camera centres
+    C = sol.centres
     up = _up(R_wc)
     s, origin, info = 1.0, C[0] - up * CAMERA_HEIGHT, {"ground": None}
     if sol.model == "general" and len(sol.points):
@@ -212,8 +212,9 @@ def plot_path(shot: Shot, out_path: str | Path) -> None:
     axes[2].set_title("orientation and lens" if shot.lens.zooms else "orientation")
     solved = f"{meta.get('registered', '?')}/{meta.get('frames', '?')} frames solved"
     refined = ", refined by differentiable filming" if shot.meta.get("refine", {}).get("baseline") == "none" else ""
-    focal = (f"focal {shot.lens.fx.min():.0f}-{shot.lens.fx.max():.0f} px (zooms, " if shot.lens.zooms
-             else f"focal {np.median(shot.lens.fx):.0f} px (") + f"{meta.get('focal_source', '?')})"
+    source = meta.get("focal_source", "?")
+    focal = (f"focal {shot.lens.fx.min():.0f}-{shot.lens.fx.max():.0f} px (zooms, {source})" if shot.lens.zooms
+             else f"focal {np.median(shot.lens.fx):.0f} px ({source})")
     fig.suptitle(f"camera path: {meta.get('model', '?')} model, {focal}, {solved}{refined}")
     fig.tight_layout()
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)

@@ -111,8 +111,7 @@ class _Path:
 
 
 def _first_camera_frame(sol: CameraSolution) -> _Path:
-    R0, t0 = sol.R_cam_world[0], sol.t_cam_world[0]
-    C = -np.einsum("tji,tj->ti", sol.R_cam_world, sol.t_cam_world)
+    R0, t0, C = sol.R_cam_world[0], sol.t_cam_world[0], sol.centres
     return _Path(sol.R_cam_world @ R0.T, (C - C[0]) @ R0.T, sol.focal_px.copy(), sol.points @ R0.T + t0)
 
 
@@ -180,7 +179,8 @@ def _apparent_inverse_depth(path: _Path, figs: Figures) -> float | None:
 def resolve(sol: CameraSolution, figs: Figures, width: int, height: int) -> CameraSolution | None:
     """The dolly zoom in ``sol`` (a moving camera without a zoom), when the actors show
     one; else None. The first frame keeps its focal length (given or not); the zoom is
-    flagged as set by an eye-level camera."""
+    flagged as set by an eye-level camera. A zoom the actors show but no ground can
+    measure is left out, and said in ``sol.notes``."""
     if sol.model != "general" or sol.zooms or not len(sol.points):
         return None
     path = _first_camera_frame(sol)
