@@ -159,6 +159,16 @@ def test_a_still_camera_finds_the_ground_under_walking_feet(tmp_path):
     expected = gt.camera.T_world_cam[0, 2, 3] * 1.70 / np.exp(np.mean(np.log(statures)))
     assert abs(est.camera.T_world_cam[0, 2, 3] / expected - 1) < 0.05, (est.camera.T_world_cam[0, 2, 3], expected)
 
+    # up measured by the camera stage (the background's vertical edges): the feet set the
+    # ground's height only, the tilt stays the camera stage's, here the true one
+    shot = _as_camera_stage_left_it(gt, ground=False)
+    shot.meta["camera_init"]["up"] = {"source": "verticals"}
+    measured = bodies(shot)
+    assert measured.meta["bodies"]["ground"] == "feet"
+    assert pitch_deg(measured) == pytest.approx(pitch_deg(gt), abs=1e-6)
+    height = measured.camera.T_world_cam[0, 2, 3]
+    assert abs(height / expected - 1) < 0.05, (height, expected)
+
 
 def test_a_moving_camera_without_ground_is_scaled_by_the_feet_that_stay_put(tmp_path):
     generate(SynthConfig(shot_type="arc", people=1, seconds=2.0, fps=8.0, width=640, height=360, seed=4), tmp_path)

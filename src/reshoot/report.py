@@ -46,6 +46,13 @@ def build_report(shot: Shot, ran: list[str], seconds: dict[str, float], outputs:
     return report
 
 
+UP_SOURCES = {
+    "ground": "; up from the ground under the background", "verticals": "; up from the background's vertical edges",
+    "pan axis": "; up along the pan's axis", "assumed level": "; up assumed (a level camera)",
+}  # fmt: skip
+"""how the report says what set the world's up (``meta.camera_init.up.source``)"""
+
+
 def _camera(shot: Shot) -> dict[str, Any] | None:
     if shot.camera is None or shot.lens is None:
         return None
@@ -55,6 +62,7 @@ def _camera(shot: Shot) -> dict[str, Any] | None:
         "focal_px_range": [float(shot.lens.fx.min()), float(shot.lens.fx.max())], "focal_source": meta.get("focal_source"),
         "zooms": bool(shot.lens.zooms), "metric": bool(shot.camera.metric), "path_length": shot.camera.path_length(),
         "frames_solved": meta.get("registered"), "background_reprojection_px": meta.get("reprojection_px"),
+        "up": (meta.get("up") or {}).get("source"),
     }  # fmt: skip
 
 
@@ -126,7 +134,8 @@ def report_markdown(report: dict[str, Any]) -> str:
         if cam["zooms"]:
             lens += f", zooming {f0:.0f} to {f1:.0f} px"
         held = ", its orientation held (it does not turn)" if cam.get("turns") is False else ""
-        lines += ["## Camera", "", f"{cam['model']} camera{held}, {lens}, path {cam['path_length']:.2f} {unit}.", ""]
+        up = UP_SOURCES.get(cam.get("up"), "")
+        lines += ["## Camera", "", f"{cam['model']} camera{held}, {lens}, path {cam['path_length']:.2f} {unit}{up}.", ""]
     lines += ["## People", "", "| person | frames | body | stature (m) | keypoints (px) |", "|---|---:|---|---:|---:|"]
     for p in report["people"]:
         stature = "" if p["stature_m"] is None else f"{p['stature_m']:.2f}"

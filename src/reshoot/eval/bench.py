@@ -278,6 +278,7 @@ def _camera_cells(r: dict) -> list[str]:
     seconds = r.get("stage_s", {}).get("camera_init")
     per_frame = f"{seconds / r['frames']:.3f}" if seconds is not None and r.get("frames") else "n/a"
     model = cam["model"] + (", not turning" if cam.get("turns") is False else "")
+    model += f", up: {cam['up']['source']}" if cam.get("up") else ""
     return [model, cam["focal_source"] + (", zooms" if cam.get("zooms") else ""),
             f"{cam['registered']}/{cam['frames']}", per_frame]  # fmt: skip
 

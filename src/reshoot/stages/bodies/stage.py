@@ -161,10 +161,16 @@ def camera_space_from_world(shot: Shot, T_world_cam: np.ndarray, placed: dict[st
     return out
 
 
-def place_in_world(shot: Shot, bodies_c: CameraSpaceBodies, T_world_cam: np.ndarray, ground_known: bool,
+UP_MEASURED = ("ground", "verticals", "pan axis")
+"""what the camera stage may have set its world's up by (``meta.camera_init.up``) that
+the actors' feet should not overrule (the other: "assumed level")"""
+
+
+def place_in_world(shot: Shot, bodies_c: CameraSpaceBodies, T_world_cam: np.ndarray,
                    cfg: BodiesConfig | None = None) -> dict:  # fmt: skip
     """S_w = f_H(S_c, C): carry ``bodies_c`` into the world of the camera path
-    ``T_world_cam`` (arbitrary units; its ground z = 0 when ``ground_known``) and write the
+    ``T_world_cam`` (arbitrary units; its ground z = 0 when the camera stage found one,
+    its z axis up when the camera stage measured it: ``meta.camera_init``) and write the
     bodies, world joints and the (metric when it can be) camera into ``shot``. Returns
     what goes into ``meta.bodies`` (without the timing). The refine stage calls it again
     with a better camera."""
@@ -178,7 +184,10 @@ def place_in_world(shot: Shot, bodies_c: CameraSpaceBodies, T_world_cam: np.ndar
     cfg = cfg or BodiesConfig()
     for actor in shot.actors:  # the old bodies stood in another camera's world
         actor.body, actor.joint_names, actor.joints_world = None, None, None
-    lifted = lift(bodies_c.fits, T_world_cam, ground_known, shot.video.fps, cfg.pin_feet)
+    world = shot.meta.get("camera_init", {})
+    ground_known = world.get("ground") is not None
+    up_known = ground_known or world.get("up", {}).get("source") in UP_MEASURED
+    lifted = lift(bodies_c.fits, T_world_cam, ground_known, shot.video.fps, cfg.pin_feet, up_known)
     model, bone_names = model_id("fit"), list(load_anny("fit").bone_labels)
     for a, (k, fit) in enumerate(zip(bodies_c.actors, bodies_c.fits)):
         actor = shot.actors[k]
@@ -212,8 +221,7 @@ def bodies(shot: Shot, cfg: BodiesConfig | None = None, progress: Callable[[int,
         raise InputError("the bodies stage needs the camera path and lens: run camera_init first")
     T_cam_init = camera_init_path(shot)
     bodies_c = camera_space_bodies(shot, cfg.fit, progress)
-    ground_known = shot.meta.get("camera_init", {}).get("ground") is not None
-    meta = place_in_world(shot, bodies_c, T_cam_init, ground_known, cfg)
+    meta = place_in_world(shot, bodies_c, T_cam_init, cfg)
     seconds = time.perf_counter() - t0
     shot.meta["bodies"] = {**meta, "seconds": seconds}
     shot.record("bodies", asdict(cfg), wrote=["actors.body", "actors.joints_world", "camera"], seconds=seconds)

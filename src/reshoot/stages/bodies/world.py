@@ -19,10 +19,13 @@ stature; the ground tells the rest:
   the adult body fitted them to 0.4 px, better than the child's own shape), so actors
   whose heights disagree are flagged, not excluded.
 - **still or panning camera** (no baseline, so no ground from the background and no
-  translation to scale): the ground is fitted to the actors' soles over the frames
-  (a plane within ``GROUND_TILT_DEG`` of the camera stage's up when the feet cover
-  enough of it, else level through their median height), the world re-levelled on it;
-  then each frame's depth as above.
+  translation to scale): the ground lies under the actors' soles (their median height).
+  Its tilt is the camera stage's up when that was measured (the background's vertical
+  edges, a pan's axis); only when it was assumed (a level camera) is the ground's plane
+  fitted to the soles (within ``GROUND_TILT_DEG`` of level, when the feet cover enough
+  of it): soles over a metre or two of ground, a runner's in the air half the time, left
+  the synthetic still and panning shots' ground 2.5 to 6 degrees off, the vertical edges
+  0.2 to 0.4. The world is re-levelled on it; then each frame's depth as above.
 - **moving camera, no ground in view**: the path's scale is the one that lets the
   actors' planted feet stay put (at every frame one foot of a walking or standing actor
   is down); then the ground from the feet as for a still camera. When no scale makes
@@ -141,9 +144,10 @@ def _frame_scale(ratio: np.ndarray, ok: np.ndarray, own: float, depth: np.ndarra
     return np.clip(placed / depth, own * (1 - FRAME_DEPTH_RANGE), own * (1 + FRAME_DEPTH_RANGE))
 
 
-def _level_on_feet(fits: list, T_world_cam: np.ndarray) -> tuple[np.ndarray, str, list[str]]:
+def _level_on_feet(fits: list, T_world_cam: np.ndarray, tilt: bool = True) -> tuple[np.ndarray, str, list[str]]:
     """For a camera that does not move: the rigid transform (4, 4) that re-levels the
-    world so that the actors' soles stand on z = 0; how the ground was found; notes."""
+    world so that the actors' soles stand on z = 0; how the ground was found; notes.
+    ``tilt``: the soles' plane may tilt the ground (else it stays square to the world's z)."""
     R, C = T_world_cam[:, :3, :3], T_world_cam[:, :3, 3]
     points = np.concatenate([(_lowest_sole(f, R) + C)[f.feet_seen] for f in fits]) if fits else np.zeros((0, 3))
     if len(points) < 3:
@@ -152,7 +156,7 @@ def _level_on_feet(fits: list, T_world_cam: np.ndarray) -> tuple[np.ndarray, str
     centre = np.median(points, 0)
     spread = np.linalg.svd(points - points.mean(0), compute_uv=False) / np.sqrt(len(points))
     notes = []
-    if spread[1] * 4 >= MIN_FEET_SPREAD_M:  # the soles cover an area: fit its plane
+    if tilt and spread[1] * 4 >= MIN_FEET_SPREAD_M:  # the soles cover an area: fit its plane
         _, _, vt = np.linalg.svd(points - centre)
         normal = vt[2] * np.sign(vt[2] @ up)
         tilt = np.degrees(np.arccos(np.clip(normal @ up, -1, 1)))
@@ -207,11 +211,13 @@ def _scale_from_still_feet(fits: list, T_world_cam: np.ndarray) -> float | None:
     return float(minimize_scalar(cost, bounds=(lo, hi), method="bounded").x)
 
 
-def lift(fits: list, T_world_cam: np.ndarray, ground_known: bool, fps: float, pin_feet: bool = True) -> Lifted:
+def lift(fits: list, T_world_cam: np.ndarray, ground_known: bool, fps: float, pin_feet: bool = True,
+         up_known: bool = False) -> Lifted:  # fmt: skip
     """Carry ``fits`` (``fit.TrackFit`` per actor: camera coordinates, metres at the adult
     stature) into the world of the camera path ``T_world_cam`` (T, 4, 4): its translations
-    in arbitrary units, its ground z = 0 when ``ground_known``. ``pin_feet``: shift each
-    body so that its planted feet stay put (``fps``: the frame rate, for foot speeds)."""
+    in arbitrary units, its ground z = 0 when ``ground_known``, its z axis up when
+    ``up_known`` (else the feet may tilt it). ``pin_feet``: shift each body so that its
+    planted feet stay put (``fps``: the frame rate, for foot speeds)."""
     moving = np.ptp(T_world_cam[:, :3, 3], axis=0).max() > 1e-9
     notes: list[str] = []
     levelling, still_scale, unresolved = np.eye(4), 1.0, False
@@ -229,7 +235,7 @@ def lift(fits: list, T_world_cam: np.ndarray, ground_known: bool, fps: float, pi
                              f"({still_scale:.3g} m per unit)")  # fmt: skip
                 T_world_cam = T_world_cam.copy()
                 T_world_cam[:, :3, 3] *= still_scale
-        levelling, ground, more = _level_on_feet(fits, T_world_cam)
+        levelling, ground, more = _level_on_feet(fits, T_world_cam, tilt=not up_known)
         T_world_cam = levelling @ T_world_cam
         notes += more
     R, C = T_world_cam[:, :3, :3], T_world_cam[:, :3, 3]

@@ -3,8 +3,10 @@
 actors' instance masks keep their points out).
 
 World frame (``level_world``): Z up, the first camera above the origin looking along
-+Y. Up is the ground plane's normal when the background holds one, else square to the
-cameras' x axes (film cameras are levelled, they do not roll). The scale is arbitrary
++Y. Up is the ground plane's normal when the background holds one, else the background's
+vertical edges' vanishing direction (``verticals``), else the axis a pan turns about,
+else square to the cameras' x axes (film cameras are levelled, they do not roll); which
+one is recorded (``meta.camera_init.up``). The scale is arbitrary
 (``Camera.metric`` False) until the bodies stage fixes it from people's size: with a
 ground plane the first camera is put ``CAMERA_HEIGHT`` units above it (eye level: near
 metres), without one the background's median depth is ``BACKGROUND_DEPTH`` units.
@@ -24,6 +26,7 @@ from reshoot.shot import Camera, Lens, Shot
 from reshoot.stages.camera.ground import ground_plane
 from reshoot.stages.camera.solve import CameraSolution, SolveConfig, solve
 from reshoot.stages.camera.tracks import TrackConfig, track_background
+from reshoot.stages.camera.verticals import Verticals, up_from_frames
 from reshoot.stages.camera.zoom import figures, resolve
 from reshoot.stages.decode import Footage
 
@@ -44,22 +47,23 @@ class CameraInitConfig:
     solve: SolveConfig = field(default_factory=SolveConfig)
 
 
-def _up(R_wc: np.ndarray) -> np.ndarray:
-    """World up, in the solver's frame, from levelled cameras: perpendicular to every
-    camera's x axis (film cameras do not roll), on the side of the cameras' up (-y in
-    OpenCV axes). When the x axes do not turn (no pan), the mean up made square to them."""
+def _up(R_wc: np.ndarray) -> tuple[np.ndarray, str]:
+    """World up, in the solver's frame, from levelled cameras, and what set it: square to
+    every camera's x axis (film cameras do not roll: "pan axis"), on the side of the
+    cameras' up (-y in OpenCV axes). When the x axes do not turn (no pan), the mean up
+    made square to them ("assumed level")."""
     x_axes, ups = R_wc[:, :, 0], -R_wc[:, :, 1]
     evals, evecs = np.linalg.eigh(x_axes.T @ x_axes)
     if evals[1] > 1e-4 * len(R_wc) and evals[1] > 20 * evals[0]:  # the x axes span a plane: its normal
-        up = evecs[:, 0]
+        up, source = evecs[:, 0], "pan axis"
     else:
         x = x_axes.mean(0) / np.linalg.norm(x_axes.mean(0))
-        up = ups.mean(0) - x * (ups.mean(0) @ x)
+        up, source = ups.mean(0) - x * (ups.mean(0) @ x), "assumed level"
     up = up / np.linalg.norm(up)
-    return up if up @ ups.mean(0) >= 0 else -up
+    return (up if up @ ups.mean(0) >= 0 else -up), source
 
 
-def level_world(sol: CameraSolution) -> tuple[np.ndarray, dict]:
+def level_world(sol: CameraSolution, verticals: Verticals | None = None) -> tuple[np.ndarray, dict]:
     """(T, 4, 4) camera-to-world transforms of ``sol`` in the stage's world frame, and
     what set it. Z up; the first camera above the origin looking along +Y.
 
@@ -68,11 +72,14 @@ def level_world(sol: CameraSolution) -> tuple[np.ndarray, dict]:
     ``CAMERA_HEIGHT`` units above it (an eye-level camera, so the path comes out near
     metres). Otherwise Z is square to the cameras' x axes (film cameras do not roll), the
     first camera is put at ``CAMERA_HEIGHT`` and the scale puts the background's median
-    depth at ``BACKGROUND_DEPTH`` units."""
+    depth at ``BACKGROUND_DEPTH`` units. Without a ground plane, ``verticals`` (the
+    background's vertical edges, in the solver's frame) say where up is, when found."""
     T = len(sol.focal_px)
     R_wc = np.swapaxes(sol.R_cam_world, 1, 2)  # camera-to-(solver)world rotations
     C = sol.centres
-    up = _up(R_wc)
+    up, source = _up(R_wc)
+    if verticals is not None:
+        up, source = verticals.up, "verticals"
     s, origin, info = 1.0, C[0] - up * CAMERA_HEIGHT, {"ground": None}
     if sol.model == "general" and len(sol.points):
         depth = (sol.points @ sol.R_cam_world[0].T + sol.t_cam_world[0])[:, 2]
@@ -86,6 +93,7 @@ def level_world(sol: CameraSolution) -> tuple[np.ndarray, dict]:
             height = float(up @ C[0] - d)
             s, origin = CAMERA_HEIGHT / height, C[0] - up * height
             info["ground"] = {"points": count, "of": len(sol.points), "camera_height_solver_units": height}
+            source = "ground"
     fwd = R_wc[0, :, 2] - up * (R_wc[0, :, 2] @ up)
     if np.linalg.norm(fwd) < 1e-6:  # looking straight up or down: take the camera's y
         fwd = R_wc[0, :, 1] - up * (R_wc[0, :, 1] @ up)
@@ -95,6 +103,10 @@ def level_world(sol: CameraSolution) -> tuple[np.ndarray, dict]:
     out[:, :3, :3] = A @ R_wc
     out[:, :3, 3] = s * (C - origin) @ A.T
     info["scale"] = s
+    info["up"] = {"source": source}
+    if verticals is not None:
+        info["up"]["verticals"] = {"edges": verticals.edges, "spread_deg": round(verticals.spread_deg, 2),
+                                   "residual_deg": round(verticals.residual_deg, 3)}  # fmt: skip
     return out, info
 
 
@@ -103,6 +115,33 @@ def _counted(frames: Iterator[np.ndarray], total: int, progress: Callable[[int, 
     for t, rgb in enumerate(frames):
         yield rgb
         progress(t + 1, total)
+
+
+VERTICALS_FRAMES = 5
+"""frames, spread over the shot, whose vertical edges say where up is"""
+
+
+def _keeping(frames: Iterator[np.ndarray], wanted: set[int], kept: dict[int, np.ndarray]) -> Iterator[np.ndarray]:
+    """``frames``, keeping those at indices ``wanted`` in ``kept`` as they pass."""
+    for t, rgb in enumerate(frames):
+        if t in wanted:
+            kept[t] = rgb
+        yield rgb
+
+
+def _verticals(sol: CameraSolution, kept: dict[int, np.ndarray], labels: np.ndarray | None, W: int,
+               H: int) -> Verticals | None:  # fmt: skip
+    """Up from the vertical edges of the ``kept`` frames (registered ones), in the
+    solver's frame."""
+    ts = [t for t in sorted(kept) if sol.registered[t]]
+    if not ts:
+        return None
+    R_wc = np.swapaxes(sol.R_cam_world[ts], 1, 2)
+    K = np.zeros((len(ts), 3, 3))
+    K[:, 0, 0] = K[:, 1, 1] = sol.focal_px[ts]
+    K[:, 0, 2], K[:, 1, 2], K[:, 2, 2] = W / 2.0, H / 2.0, 1.0
+    return up_from_frames([kept[t] for t in ts], [None if labels is None else labels[t] for t in ts], K, R_wc,
+                          prior_up=-R_wc[:, :, 1].mean(0))  # fmt: skip
 
 
 def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = None,
@@ -114,7 +153,9 @@ def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = Non
     t0 = time.perf_counter()
     labels = shot.masks.labels if shot.masks is not None else None
     frames = footage.frames() if progress is None else _counted(footage.frames(), footage.num_frames, progress)
-    tracks = track_background(frames, labels, cfg.tracks)
+    kept: dict[int, np.ndarray] = {}
+    wanted = {round(t) for t in np.linspace(0, footage.num_frames - 1, VERTICALS_FRAMES)}
+    tracks = track_background(_keeping(frames, wanted, kept), labels, cfg.tracks)
     t1 = time.perf_counter()
     solve_cfg, declared = cfg.solve, footage.info.focal_35mm
     if solve_cfg.focal_px is None and declared:
@@ -129,7 +170,7 @@ def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = Non
     W, H = shot.video.width, shot.video.height
     dolly = None if solve_cfg.zoom == "fixed" else resolve(sol, figures(shot.actors, len(sol.focal_px), W, H), W, H)
     sol = dolly or sol
-    T_world_cam, world = level_world(sol)
+    T_world_cam, world = level_world(sol, _verticals(sol, kept, labels, W, H))
     shot.camera = Camera(T_world_cam=T_world_cam, metric=False, registered=sol.registered)
     shot.lens = Lens(fx=sol.focal_px.copy(), fy=sol.focal_px.copy(), cx=np.full(len(sol.focal_px), W / 2.0),
                      cy=np.full(len(sol.focal_px), H / 2.0), zooms=sol.zooms)  # fmt: skip
@@ -138,7 +179,7 @@ def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = Non
         "model": sol.model, "focal_source": sol.focal_source, "scale": "arbitrary", "zooms": sol.zooms, "turns": sol.turns,
         "registered": int(sol.registered.sum()), "frames": len(sol.registered), "points": len(sol.points),
         "reprojection_px": sol.reprojection_px if np.isfinite(sol.reprojection_px) else None, "notes": sol.notes,
-        "ground": world["ground"], "dolly_zoom": dolly is not None,
+        "ground": world["ground"], "up": world["up"], "dolly_zoom": dolly is not None,
         "seconds": {"tracks": t1 - t0, "solve": seconds - (t1 - t0)},
     }  # fmt: skip
     shot.record("camera_init", asdict(cfg), wrote=["camera", "lens"], seconds=seconds)

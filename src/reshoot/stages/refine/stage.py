@@ -408,7 +408,6 @@ def refine(shot: Shot, cfg: RefineConfig | None = None, progress: Callable[[int,
         start = scene.loss(shot.camera.T_world_cam, cfg.joint_weight)
         report["start"] = start
         best = start["total"]
-        ground_known = shot.meta.get("camera_init", {}).get("ground") is not None
         placed = shot.meta["bodies"]  # how the bodies were last put in the world (their sizes)
         body = replace(cfg.body, threads=cfg.threads)
         rounds = 1 if cfg.baseline == "per-frame" else cfg.rounds
@@ -439,7 +438,7 @@ def refine(shot: Shot, cfg: RefineConfig | None = None, progress: Callable[[int,
                 kept = _state(shot), placed
                 masks = {k: scene.silhouettes(k) for k in scene.actors}  # through the lens as refined
                 bodies_c = camera_space_from_world(shot, shot.camera.T_world_cam, placed["actors"], body, masks)
-                placed = place_in_world(shot, bodies_c, shot.camera.T_world_cam, ground_known,
+                placed = place_in_world(shot, bodies_c, shot.camera.T_world_cam,
                                         BodiesConfig(fit=body, pin_feet=cfg.pin_feet))  # fmt: skip
                 scene.pose(shot)
                 entry["bodies"] = {**scene.loss(shot.camera.T_world_cam, cfg.joint_weight), "scale": placed["scale"]}
