@@ -217,3 +217,22 @@ def test_the_ground_smooths_where_a_body_is_not_how_its_fit_wavers():
     ok[20:26] = False  # feet unseen: bridged
     placed = _frame_scale(ratio, ok, 1.1, fitted) * fitted
     assert np.abs(placed / true_depth - 1.0).max() < 0.015  # the wavering was 5 %
+
+
+def test_feet_folded_into_the_frame_of_an_actor_cut_by_its_bottom_edge_are_not_trusted():
+    from reshoot.shot import ActorObservations
+    from reshoot.stages.bodies.stage import trusted_confidence
+
+    H = 540
+    kpts = np.zeros((3, 33, 2))
+    kpts[:, [11, 12]] = [[400, 250], [440, 250]]  # shoulders
+    kpts[:, [23, 24]] = [[405, 400], [435, 400]]  # hips: a torso 150 px long
+    kpts[:, 27:33, 1] = [[520] * 6, [420] * 6, [420] * 6]  # feet: at the edge, at hip height (twice)
+    boxes = np.array([[380, 200, 460, 540], [380, 200, 460, 540], [380, 200, 460, 470]], float)
+    obs = ActorObservations("mediapipe33", kpts, np.full((3, 33), 0.9), boxes)
+    conf = trusted_confidence(obs, H)
+    feet = conf[:, 27:33]
+    assert (feet[0] == 0.9).all()  # cut by the edge, feet guessed at it: kept
+    assert (feet[1] == 0.0).all()  # cut by the edge, feet at hip height: folded into the frame
+    assert (feet[2] == 0.9).all()  # the whole actor in the frame: the feet are seen
+    assert (conf[:, :27] == 0.9).all() and obs.kpts_conf.min() == 0.9  # nothing else touched, the input kept

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from reshoot.shot import BodyParams, Shot
+from reshoot.shot import ActorObservations, BodyParams, Shot
 from reshoot.stages.bodies.fit import FitConfig, Silhouettes, TrackFit
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,32 @@ MIN_TORSO_CONF = 0.3
 TORSO = (11, 12, 23, 24)
 LEGS = (25, 26, 27, 28)
 """knees and ankles: without them the legs are the pose prior's guess"""
+CUT_MARGIN = 0.01
+"""an actor whose box comes this close to the frame's bottom edge (a fraction of the
+image height) runs out of the frame there"""
+FOOT_ABOVE_EDGE = 0.5
+"""... and a foot of such an actor placed this many torso lengths (shoulders to hips,
+about a foot's length and a half) above that edge is folded into the frame"""
+
+
+def trusted_confidence(obs: ActorObservations, height: int) -> np.ndarray:
+    """(T, 33) the keypoints' confidences as the fit should take them. In frames where the
+    actor runs out of the bottom of the frame (a close-up, someone walking up to the
+    camera) the feet are at or below its edge; the detector's ankles, heels and toes
+    placed higher up, more than ``FOOT_ABOVE_EDGE`` torso lengths, are guesses folded into
+    the frame (on the synthetic pull-out it put the ankles at hip height with confidence
+    0.5, the fit folded the legs and stood the body 40 to 60 % too far) and get none.
+    Feet guessed at or beyond the edge are kept: there the detector carries the legs on
+    as they point (the synthetic push-in's close-ups: 5 px off)."""
+    from reshoot.stages.bodies.fit import FOOT_LANDMARKS
+
+    conf = obs.kpts_conf.copy()
+    xy = obs.kpts2d_px
+    torso = np.linalg.norm(xy[:, [11, 12]].mean(1) - xy[:, [23, 24]].mean(1), axis=-1)
+    cut = obs.boxes_xyxy_px[:, 3] >= height * (1.0 - CUT_MARGIN)
+    folded = cut[:, None] & (xy[:, FOOT_LANDMARKS, 1] < height - FOOT_ABOVE_EDGE * torso[:, None])
+    conf[:, FOOT_LANDMARKS] = np.where(folded, 0.0, conf[:, FOOT_LANDMARKS])
+    return conf
 
 
 @dataclass
@@ -96,12 +122,13 @@ def camera_space_bodies(shot: Shot, cfg: FitConfig | None = None,
             continue
         span = _span(seen)
         kpts3d = obs.kpts3d_m[span] if obs.kpts3d_m is not None else None
+        conf = trusted_confidence(obs, shot.video.height)
         try:
-            fit = fit_track(obs.kpts2d_px[span], obs.kpts_conf[span], K[span], kpts3d, cfg)
+            fit = fit_track(obs.kpts2d_px[span], conf[span], K[span], kpts3d, cfg)
         except InputError as exc:
             entry["notes"].append(f"no body: {exc}")
             continue
-        legs = (obs.kpts_conf[span][:, list(LEGS)] >= cfg.min_conf).any(1)
+        legs = (conf[span][:, list(LEGS)] >= cfg.min_conf).any(1)
         if legs.mean() < 0.5:
             entry["notes"].append(f"legs seen in {legs.mean():.0%} of the frames: the rest are guessed standing")
         n_seen, n_span = int(fit.observed.sum()), span.stop - span.start
@@ -153,7 +180,7 @@ def camera_space_from_world(shot: Shot, T_world_cam: np.ndarray, placed: dict[st
         span = _span(body.observed) if body.observed is not None and body.observed.any() else slice(0, shot.num_frames)
         start = FitStart(pheno, rotvec[span], T_cam_root[span])
         masks = (silhouettes or {}).get(k)
-        fit = fit_track(obs.kpts2d_px[span], obs.kpts_conf[span], K[span],
+        fit = fit_track(obs.kpts2d_px[span], trusted_confidence(obs, shot.video.height)[span], K[span],
                         obs.kpts3d_m[span] if obs.kpts3d_m is not None else None, cfg,
                         silhouettes=masks.frames(span) if masks is not None else None, start=start)  # fmt: skip
         out.actors.append(k)

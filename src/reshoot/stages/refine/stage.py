@@ -183,6 +183,7 @@ class _Scene:
 
         from reshoot.bodymodel import pose_body, silhouette_surface
         from reshoot.stages.bodies.keypoint_map import load_keypoint_map
+        from reshoot.stages.bodies.stage import trusted_confidence
 
         kmap = load_keypoint_map()
         self.actors = [k for k, a in enumerate(shot.actors) if a.body is not None]
@@ -203,7 +204,8 @@ class _Scene:
             self.landmarks.append(kmap(V, torch.from_numpy(posed.bone_heads_world).float()) if fits_map else None)
             self.present.append(torch.from_numpy(actor.present).float())
             obs = actor.observations
-            conf = obs.kpts_conf * (obs.kpts_conf >= self.min_conf) * actor.present[:, None]
+            conf = trusted_confidence(obs, shot.video.height)  # a cut-off actor's feet are guesses
+            conf = conf * (conf >= self.min_conf) * actor.present[:, None]
             self.kpts.append(torch.from_numpy(obs.kpts2d_px).float())
             self.conf.append(torch.from_numpy(conf).float())
         if self.nerf_cfg is not None:
