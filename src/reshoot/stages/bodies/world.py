@@ -159,11 +159,11 @@ def _level_on_feet(fits: list, T_world_cam: np.ndarray, tilt: bool = True) -> tu
     if tilt and spread[1] * 4 >= MIN_FEET_SPREAD_M:  # the soles cover an area: fit its plane
         _, _, vt = np.linalg.svd(points - centre)
         normal = vt[2] * np.sign(vt[2] @ up)
-        tilt = np.degrees(np.arccos(np.clip(normal @ up, -1, 1)))
-        if tilt <= GROUND_TILT_DEG:
+        tilt_deg = np.degrees(np.arccos(np.clip(normal @ up, -1, 1)))
+        if tilt_deg <= GROUND_TILT_DEG:
             up = normal
         else:
-            notes.append(f"the soles' plane is {tilt:.0f} degrees from level: kept level")
+            notes.append(f"the soles' plane is {tilt_deg:.0f} degrees from level: kept level")
     # rotate up onto +Z (the smallest turn), then the plane through the centre to z = 0
     axis = np.cross(up, [0.0, 0.0, 1.0])
     angle = np.arctan2(np.linalg.norm(axis), up[2])

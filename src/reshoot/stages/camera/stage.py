@@ -70,10 +70,11 @@ def level_world(sol: CameraSolution, verticals: Verticals | None = None) -> tupl
     When the background's points hold a ground plane (a moving camera over a textured
     floor or street), Z is its normal, the origin lies on it and the first camera stands
     ``CAMERA_HEIGHT`` units above it (an eye-level camera, so the path comes out near
-    metres). Otherwise Z is square to the cameras' x axes (film cameras do not roll), the
-    first camera is put at ``CAMERA_HEIGHT`` and the scale puts the background's median
-    depth at ``BACKGROUND_DEPTH`` units. Without a ground plane, ``verticals`` (the
-    background's vertical edges, in the solver's frame) say where up is, when found."""
+    metres). Otherwise Z is where ``verticals`` (the background's vertical edges, in the
+    solver's frame) point, when found, else square to the cameras' x axes (film cameras
+    do not roll); the first camera is put at ``CAMERA_HEIGHT`` and the scale puts the
+    background's median depth at ``BACKGROUND_DEPTH`` units. (``verticals`` also steer
+    the search for the ground plane: it lies within 20 degrees of their up.)"""
     T = len(sol.focal_px)
     R_wc = np.swapaxes(sol.R_cam_world, 1, 2)  # camera-to-(solver)world rotations
     C = sol.centres
