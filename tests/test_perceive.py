@@ -58,6 +58,40 @@ def test_someone_dressed_otherwise_does_not_continue_a_track_however_near():
     assert tracker._cost(proposal(other, (300.0, 200.0)), track, 9) == np.inf  # nor re-identifies it
 
 
+def test_one_half_behind_another_is_a_second_person_and_a_mask_holding_both_is_split():
+    """Two people side by side, one half behind the other: proposals whose masks keep
+    apart are two people however near their hips; a mask that holds a second person
+    (the landmark model segments everyone in its region) loses that person's pixels;
+    two proposals of one body (the same landmarks, one mask half of the other) stay one."""
+    from types import SimpleNamespace
+
+    from reshoot.stages.perceive.tracking import Tracker, _Person
+
+    H, W = 360, 640
+    tracker = Tracker(W, H, detect=lambda rgb, regions: [], landmarker=None)
+    hsv = np.zeros((H, W, 3), np.uint8)
+
+    def person(cols: tuple[int, int], rows: tuple[int, int], centre_x: float, hips_x: float | None = None) -> _Person:
+        mask = np.zeros((H, W), bool)
+        mask[rows[0] : rows[1], cols[0] : cols[1]] = True
+        kpts = np.stack([np.full(33, centre_x), np.linspace(110, 290, 33)], 1)  # a standing body's landmarks
+        hips = (centre_x if hips_x is None else hips_x, 200.0)
+        estimate = SimpleNamespace(next_roi=Roi(hips, 100.0, (0.0, -1.0)), presence=np.ones(33),
+                                   kpts_px=kpts)  # fmt: skip
+        box = np.array([cols[0], rows[0], cols[1], rows[1]], float)
+        return _Person(estimate, mask, box, np.full(64, 1 / 64), detected=True)
+
+    front, behind = person((300, 360), (100, 300), 330.0), person((350, 430), (100, 300), 390.0, hips_x=362.0)
+    assert not tracker._same_person(front, behind)  # hips 0.16 heights apart, masks 0.08 IoU
+    both = person((300, 430), (100, 300), 390.0)  # the region of the one behind, segmenting both
+    assert not tracker._same_person(front, both)
+    tracker._trim_unions(front, [both], hsv)
+    assert both.mask[:, 300:360].sum() == 0 and both.mask[100:300, 360:430].all()
+    assert both.box.tolist() == [360, 100, 430, 300]
+    half = person((300, 360), (100, 200), 330.0)  # a region that cut the front one's legs
+    assert tracker._same_person(front, half)
+
+
 @pytest.fixture(scope="module")
 def two_people(tmp_path_factory):
     out = tmp_path_factory.mktemp("perceive")
