@@ -35,6 +35,7 @@ def test_quick_suite_extracts_scores_and_writes_tables(tmp_path):
     for shot_type in ("static", "arc", "dolly-zoom"):
         assert f"## {shot_type}" in table
     assert "recall (whole body)" in table and "W-MPJPE mm" in table and (tmp_path / "contact.jpg").stat().st_size > 0
+    assert "rotation err deg, camera_init" in table  # the camera stage's camera beside refine's
 
 
 def test_footage_table_lists_every_clip():

@@ -247,6 +247,16 @@ CAMERA_COLUMNS = (
     ("rot_err_deg", "rotation err deg", "{:.3f}"), ("focal_err_pct", "focal err %", "{:.2f}"),
 )  # fmt: skip
 
+INIT_COLUMNS = (("ate_pct", "ATE % of path", "{:.3f}"), ("rot_err_deg", "rotation err deg", "{:.3f}"))
+"""the camera as the camera stage found it (the columns before them: as refine left it)"""
+
+
+def _init_metric(r: dict, key: str) -> float | None:
+    """A metric of the shot as the bodies stage left it, its camera the camera stage's
+    (up to the scale and levelling, which these metrics align away): refine's init-only row."""
+    return (r.get("refine") or {}).get("init-only", {}).get(key)
+
+
 BODY_COLUMNS = (
     ("pa", "PA %", "{:.1f}"), ("iou_person", "person IoU", "{:.3f}"),
     ("wmpjpe_mm", "W-MPJPE mm", "{:.0f}"), ("pampjpe_mm", "PA-MPJPE mm", "{:.1f}"),
@@ -363,10 +373,12 @@ def markdown(suite: str, records: list[dict]) -> str:
             cells += [_fmt(r["metrics"].get(key), spec) for key, _, spec in COLUMNS]
             cells += [f"{r['extract_ms_per_frame']:.0f}", f"{r['synth_s_per_frame']:.3f}", found]
             lines.append("| " + " | ".join(cells) + " |")
-        cam_head = ["shot"] + [c[1] for c in CAMERA_COLUMNS] + ["camera model", "focal", "frames solved", "camera s/frame"]
+        cam_head = (["shot"] + [c[1] for c in CAMERA_COLUMNS] + [f"{c[1]}, camera_init" for c in INIT_COLUMNS]
+                    + ["camera model", "focal", "frames solved", "camera s/frame"])  # fmt: skip
         lines += ["", "| " + " | ".join(cam_head) + " |", "|" + "---|" * len(cam_head)]
         for r in (r for r in records if r["shot_type"] == shot_type):
-            cells = [r["name"]] + [_fmt(r["metrics"].get(key), spec) for key, _, spec in CAMERA_COLUMNS] + _camera_cells(r)
+            cells = [r["name"]] + [_fmt(r["metrics"].get(key), spec) for key, _, spec in CAMERA_COLUMNS]
+            cells += [_fmt(_init_metric(r, key), spec) for key, _, spec in INIT_COLUMNS] + _camera_cells(r)
             lines.append("| " + " | ".join(cells) + " |")
         body_head = ["shot"] + [c[1] for c in BODY_COLUMNS] + ["ground", "bodies ms/person-frame"]
         lines += ["", "| " + " | ".join(body_head) + " |", "|" + "---|" * len(body_head)]
@@ -376,8 +388,11 @@ def markdown(suite: str, records: list[dict]) -> str:
         lines.append("")
     lines += _refine_table(records)
     lines += ["## summary", "", f"- shots: {len(records)}, frames: {sum(r['frames'] for r in records)}"]
-    for key, name, spec in COLUMNS + CAMERA_COLUMNS + BODY_COLUMNS:
-        values = [r["metrics"].get(key) for r in records]
+    summary = [(key, name, spec, lambda r, key=key: r["metrics"].get(key)) for key, name, spec in COLUMNS + CAMERA_COLUMNS]
+    summary += [(key, f"{name}, camera_init", spec, lambda r, key=key: _init_metric(r, key)) for key, name, spec in INIT_COLUMNS]
+    summary += [(key, name, spec, lambda r, key=key: r["metrics"].get(key)) for key, name, spec in BODY_COLUMNS]
+    for key, name, spec, get in summary:
+        values = [get(r) for r in records]
         values = [v for v in values if v is not None and math.isfinite(v)]
         if values:
             worst = max(values, key=abs) if key == "scale_err_pct" else max(values) if key in LOWER_IS_BETTER else min(values)
