@@ -92,6 +92,58 @@ def test_one_half_behind_another_is_a_second_person_and_a_mask_holding_both_is_s
     assert tracker._same_person(front, half)
 
 
+def test_someone_found_late_is_followed_back_to_where_they_came_in():
+    """The detector finds a person walking in from the frame's edge only from frame 6
+    (its windows run every few frames); the track follows them back by their landmarks to
+    frame 1, where they first show enough of themselves, and not into frame 0."""
+    from types import SimpleNamespace
+
+    from reshoot.stages.perceive.tracking import Tracker, TrackingConfig
+
+    H, W, T = 240, 320, 12
+    left = [-44, -30, -20, -10, 0, 10, 20, 30, 40, 50, 60, 70]  # the person's left edge, frame by frame
+
+    def frame(t: int) -> np.ndarray:
+        rgb = np.full((H, W, 3), 90, np.uint8)
+        rgb[40:200, max(left[t], 0) : max(left[t] + 48, 0)] = (220, 40, 40)
+        return rgb
+
+    class Landmarker:
+        """A person is the red pixels in the region, when there are enough of them."""
+
+        def estimate(self, rgb: np.ndarray, roi: Roi) -> SimpleNamespace:
+            x0, x1 = int(roi.centre_px[0] - roi.size_px / 2), int(roi.centre_px[0] + roi.size_px / 2)
+            mask = np.zeros((H, W), np.float32)
+            red = (rgb[..., 0] > 200) & (rgb[..., 1] < 80)
+            mask[:, max(x0, 0) : max(x1, 0)] = red[:, max(x0, 0) : max(x1, 0)]
+            cols = np.flatnonzero(mask.any(0))
+            x = float(cols.mean()) if len(cols) else roi.centre_px[0]
+            kpts = np.stack([np.full(33, x), np.linspace(50, 190, 33)], 1)
+            return SimpleNamespace(score=1.0 if mask.sum() >= 800 else 0.0, kpts_px=kpts, presence=np.ones(33),
+                                   visibility=np.ones(33), world_m=None, next_roi=Roi((x, 120.0), 200.0, (0.0, -1.0)),
+                                   mask=lambda width, height, m=mask: m)  # fmt: skip
+
+    def detect(rgb: np.ndarray, regions) -> list:
+        cols = np.flatnonzero(((rgb[..., 0] > 200) & (rgb[..., 1] < 80)).any(0))
+        if tracker.t < 6 or not len(cols):
+            return []
+        x = float(cols.mean())
+        return [SimpleNamespace(score=0.95, keypoints_px=np.array([[x, 120.0], [x, 40.0], [x, 80.0], [x, 50.0]]))]
+
+    def track(cfg: TrackingConfig) -> list:
+        nonlocal tracker
+        tracker = Tracker(W, H, detect, Landmarker(), cfg)
+        for t in range(T):
+            tracker.step(frame(t))
+        return tracker.finish()[0]
+
+    tracker = None
+    (found,) = track(TrackingConfig(min_track_score=0.9))
+    assert np.flatnonzero(found.present).tolist() == list(range(1, T))  # frame 0 shows 4 columns of them
+    (late,) = track(TrackingConfig(min_track_score=0.9, backfill_frames=0))
+    assert np.flatnonzero(late.present).tolist() == list(range(6, T))
+
+
 @pytest.fixture(scope="module")
 def two_people(tmp_path_factory):
     out = tmp_path_factory.mktemp("perceive")

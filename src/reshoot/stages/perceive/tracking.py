@@ -11,7 +11,10 @@ from where each track was heading and by the colours under its mask, and never t
 track dressed otherwise (so two people who cross keep their ids, and a track does not
 slide onto someone walking in front). A track the detector misses for a frame follows
 its own landmarks (the region the last frame's landmarks give). A person who left the
-frame or was hidden, and comes back elsewhere, is re-identified by colours alone. Each
+frame or was hidden, and comes back elsewhere, is re-identified by colours alone. A track
+that starts or comes back is followed backwards through the frames before, by its own
+landmarks, for as long as they see it (someone walking in from the frame's edge is found
+a few frames after they appear). Each
 pixel then goes to one person: where masks overlap, to the one in front, whose feet are
 lower in the frame (people stand on one ground).
 """
@@ -19,6 +22,7 @@ lower in the frame (people stand on one ground).
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -103,6 +107,12 @@ class TrackingConfig:
     two people side by side, one half behind the other (the synthetic arc-2p: hips 0.17
     person heights apart, masks 0.07 IoU; taken for one, the one behind was lost for 23
     frames)"""
+    backfill_frames: int = 12
+    """a track that starts, or comes back after a gap, is followed backwards by its own
+    landmarks through this many frames before (at most back to where it was last seen):
+    the detector finds a person cut by the frame's edge only in its windows, which run
+    every few frames (``PerceiveConfig.tile_every``), so someone walking in was on screen
+    before that"""
     region_scale: float = 1.5
     """the detector also looks where each track is heading, in a square this many body
     diameters wide (about 1.6 person heights: the model finds people best when they
@@ -253,6 +263,8 @@ class Tracker:
         self.cfg = cfg or TrackingConfig()
         self.tracks: list[_Track] = []
         self.labels: list[np.ndarray] = []  # per frame (H, W) uint8: index into self.tracks + 1
+        self.recent: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=self.cfg.backfill_frames)
+        """the last frames before this one, (rgb, hsv), newest last: for :meth:`_backfill`"""
         self.t = 0
 
     # -------------------------------------------------------------------------- per frame
@@ -376,8 +388,35 @@ class Tracker:
         people = [p for p in proposals if p.track is not None]
         self.labels.append(self._label_image(people))
         for p in people:
+            back = p.track.last_t
             self._update(p.track, p, t)
+            if t - back > 1:  # a new track (last_t -1), or one back after a gap
+                self._backfill(p.track, p.estimate, stop=back + 1)
+        self.recent.append((rgb, hsv))
         self.t += 1
+
+    def _backfill(self, tr: _Track, est: PoseEstimate, stop: int) -> None:
+        """Follow ``tr`` backwards from its landmarks ``est`` in this frame through the
+        frames before it, down to frame ``stop`` at most: the landmark model in the region
+        the next frame's landmarks give, while it sees a person dressed as the track (not
+        one found there already). Their pixels are added where nobody is."""
+        cfg = self.cfg
+        for back, (rgb, hsv) in enumerate(reversed(self.recent), start=1):
+            k = self.t - back
+            if k < max(stop, 0) or k in tr.frames:
+                return
+            person = self._person(rgb, hsv, est.next_roi)
+            if person is None or _colour_distance(person.colour, tr.colour) > cfg.coast_colour_distance:
+                return
+            labels = self.labels[k]
+            area = np.count_nonzero(person.mask)
+            if area == 0 or np.count_nonzero(person.mask & (labels > 0)) > 0.5 * area:
+                return  # someone found in that frame already
+            labels[person.mask & (labels == 0)] = self.tracks.index(tr) + 1
+            e = person.estimate
+            world = e.world_m if e.world_m is not None else np.zeros((NUM_LANDMARKS, 3))
+            tr.frames[k] = (e.kpts_px.copy(), e.visibility * e.presence, person.box.copy(), world.copy())
+            est = e
 
     def _region(self, tr: _Track, t: int) -> Region:
         """Where the detector looks for ``tr`` in frame ``t``: around its predicted hips,
