@@ -102,6 +102,7 @@ class TrackingConfig:
     person in its region, so where one stands half behind another the mask of the one it
     follows can hold both. The smaller one is a person, the larger is trimmed of them"""
     union_inside: float = 0.8
+    """... the share of the smaller one's mask that lies in the larger one's"""
     distinct_iou: float = 0.2
     """... and two whose masks overlap less than this are two, however near their hips:
     two people side by side, one half behind the other (the synthetic arc-2p: hips 0.17
@@ -333,11 +334,11 @@ class Tracker:
         one in front, usually): when it takes someone already found, it looks again with
         them painted out of the frame, and what it sees then must not be them either."""
         person = self._person(rgb, hsv, roi, detector_score)
-        if person is not None and not any(self._same_person(person, q) for q in found):
-            self._trim_unions(person, found, hsv)
-            return person
         if person is None:
             return None
+        if not any(self._same_person(person, q) for q in found):
+            self._trim_unions(person, found, hsv)
+            return person
         person = self._person(rgb, hsv, roi, detector_score, hide=found)
         if person is None or any(self._same_person(person, q) for q in found) or self._inside_someone(person, found):
             return None
