@@ -29,7 +29,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 MIN_EDGE = 0.04
@@ -65,6 +64,8 @@ class Verticals:
 def edges(rgb: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
     """(N, 4) straight edges x0, y0, x1, y1 (pixels) of the background of ``rgb``; edges
     touching a person (``labels`` > 0, grown by ``PERSON_MARGIN``) are left out."""
+    import cv2
+
     H, W = rgb.shape[:2]
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY) if rgb.ndim == 3 else rgb
     found = cv2.createLineSegmentDetector(cv2.LSD_REFINE_STD).detect(gray)[0]
