@@ -154,15 +154,15 @@ class FitStart:
     """(T, 4, 4)"""
 
 
-def _initial_root(kpts: np.ndarray, conf: np.ndarray, K: np.ndarray, ok: np.ndarray,
-                  kpts3d: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+def _initial_root(kpts: np.ndarray, conf: np.ndarray, K: np.ndarray, ok: np.ndarray, kpts3d: np.ndarray | None = None,
+                  flipped: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Root rotations (T, 3, 3) and translations (T, 3) in camera coordinates from the
     torso keypoints: depth from the torso's length (the running median over
     ``START_WINDOW`` frames); turned as the detector's 3D guess ``kpts3d`` (T, 33, 3) has
     the torso (hips left to right, hips to shoulders), else facing the camera or away by
     the order of the shoulders, which flips from frame to frame in profile. Where the 3D
-    guess itself turns half round for a frame or two (``flipped_guesses``), the root
-    starts turned back (and the limbs do not follow that guess: ``fit_track``). On the
+    guess itself turns half round for a frame or two (``flipped``, from
+    ``flipped_guesses``), the root starts turned back (and the limbs do not follow that guess: ``fit_track``). On the
     synthetic arc-2p, pan-2p and track-2p: W-MPJPE 129 -> 126, 133 -> 123 and 382 -> 377 mm
     against the median start alone."""
     T = len(kpts)
@@ -180,10 +180,8 @@ def _initial_root(kpts: np.ndarray, conf: np.ndarray, K: np.ndarray, ok: np.ndar
         R[i] = facing if kpts[i, 11, 0] >= kpts[i, 12, 0] else away
         if kpts3d is not None and ok[i] and (turned := _torso_frame(kpts3d[i])) is not None:
             R[i] = turned
-    if kpts3d is not None:  # a guess turned half round against the frames around it: turn it back
-        flip = np.diag([-1.0, -1.0, 1.0])  # half a turn about the body's own up (anny Z)
-        flipped = flipped_guesses(kpts3d, ok)
-        R[flipped] = R[flipped] @ flip
+    if flipped is not None:  # a guess turned half round against the frames around it: turn it back
+        R[flipped] = R[flipped] @ np.diag([-1.0, -1.0, 1.0])  # half a turn about the body's own up (anny Z)
     bad = ~np.isfinite(t[:, 2])
     if bad.all():
         raise InputError("no frame shows the actor's torso: nothing to place a body by")
@@ -276,8 +274,9 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         raise InputError("the actor's shoulders and hips are never seen together: no body can be fitted")
     if start is not None and len(start.T_cam_root) != T:
         raise InputError(f"the fit to start from covers {len(start.T_cam_root)} frames, the keypoints {T}")
+    flipped = flipped_guesses(kpts3d_m, observed) if kpts3d_m is not None else None
     if start is None:
-        R0, t0_root = _initial_root(kpts_px, conf, K, observed, kpts3d_m)
+        R0, t0_root = _initial_root(kpts_px, conf, K, observed, kpts3d_m, flipped)
     else:
         R0, t0_root = start.T_cam_root[:, :3, :3], start.T_cam_root[:, :3, 3]
     model, kmap = load_anny("fit", "float32"), load_keypoint_map()
@@ -334,7 +333,7 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         d_guess = guess[:, seg[:, 1]] - guess[:, seg[:, 0]]
         d_guess = d_guess / d_guess.norm(dim=-1, keepdim=True).clamp(min=1e-6)
         w_dir = w[:, seg[:, 0]] * w[:, seg[:, 1]]
-        w_dir = w_dir * torch.tensor(~flipped_guesses(kpts3d_m, observed), **f32)[:, None]  # a guess turned round
+        w_dir = w_dir * torch.tensor(~flipped, **f32)[:, None]  # a guess turned half round
 
     def direction_loss(lm: torch.Tensor) -> torch.Tensor:
         if kpts3d_m is None:

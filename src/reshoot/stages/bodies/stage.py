@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from reshoot.shot import ActorObservations, BodyParams, Shot
-from reshoot.stages.bodies.fit import FitConfig, Silhouettes, TrackFit
+from reshoot.stages.bodies.fit import FOOT_LANDMARKS, FitConfig, Silhouettes, TrackFit
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,6 @@ def trusted_confidence(obs: ActorObservations, height: int) -> np.ndarray:
     0.5, the fit folded the legs and stood the body 40 to 60 % too far) and get none.
     Feet guessed at or beyond the edge are kept: there the detector carries the legs on
     as they point (the synthetic push-in's close-ups: 5 px off)."""
-    from reshoot.stages.bodies.fit import FOOT_LANDMARKS
-
     conf = obs.kpts_conf.copy()
     xy = obs.kpts2d_px
     torso = np.linalg.norm(xy[:, [11, 12]].mean(1) - xy[:, [23, 24]].mean(1), axis=-1)

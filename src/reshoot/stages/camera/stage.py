@@ -130,18 +130,15 @@ def _keeping(frames: Iterator[np.ndarray], wanted: set[int], kept: dict[int, np.
         yield rgb
 
 
-def _verticals(sol: CameraSolution, kept: dict[int, np.ndarray], labels: np.ndarray | None, W: int,
-               H: int) -> Verticals | None:  # fmt: skip
-    """Up from the vertical edges of the ``kept`` frames (registered ones), in the
-    solver's frame."""
+def _verticals(sol: CameraSolution, kept: dict[int, np.ndarray], labels: np.ndarray | None,
+               K: np.ndarray) -> Verticals | None:  # fmt: skip
+    """Up from the vertical edges of the ``kept`` frames (registered ones; ``K`` (T, 3, 3)
+    the shot's intrinsics), in the solver's frame."""
     ts = [t for t in sorted(kept) if sol.registered[t]]
     if not ts:
         return None
     R_wc = np.swapaxes(sol.R_cam_world[ts], 1, 2)
-    K = np.zeros((len(ts), 3, 3))
-    K[:, 0, 0] = K[:, 1, 1] = sol.focal_px[ts]
-    K[:, 0, 2], K[:, 1, 2], K[:, 2, 2] = W / 2.0, H / 2.0, 1.0
-    return up_from_frames([kept[t] for t in ts], [None if labels is None else labels[t] for t in ts], K, R_wc,
+    return up_from_frames([kept[t] for t in ts], [None if labels is None else labels[t] for t in ts], K[ts], R_wc,
                           prior_up=-R_wc[:, :, 1].mean(0))  # fmt: skip
 
 
@@ -171,10 +168,10 @@ def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = Non
     W, H = shot.video.width, shot.video.height
     dolly = None if solve_cfg.zoom == "fixed" else resolve(sol, figures(shot.actors, len(sol.focal_px), W, H), W, H)
     sol = dolly or sol
-    T_world_cam, world = level_world(sol, _verticals(sol, kept, labels, W, H))
-    shot.camera = Camera(T_world_cam=T_world_cam, metric=False, registered=sol.registered)
     shot.lens = Lens(fx=sol.focal_px.copy(), fy=sol.focal_px.copy(), cx=np.full(len(sol.focal_px), W / 2.0),
                      cy=np.full(len(sol.focal_px), H / 2.0), zooms=sol.zooms)  # fmt: skip
+    T_world_cam, world = level_world(sol, _verticals(sol, kept, labels, shot.lens.K()))
+    shot.camera = Camera(T_world_cam=T_world_cam, metric=False, registered=sol.registered)
     seconds = time.perf_counter() - t0
     shot.meta["camera_init"] = {
         "model": sol.model, "focal_source": sol.focal_source, "scale": "arbitrary", "zooms": sol.zooms, "turns": sol.turns,

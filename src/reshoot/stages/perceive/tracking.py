@@ -224,13 +224,25 @@ def _painted_out(rgb: np.ndarray, masks: Sequence[np.ndarray], roi: Roi | None =
     return out
 
 
+def _mask_box(mask: np.ndarray) -> np.ndarray:
+    """(4,) x0, y0, x1, y1 of a non-empty mask's pixels."""
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    return np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], float)
+
+
 def _trim(p: _Person, other: np.ndarray, hsv: np.ndarray) -> None:
     """``p`` without the pixels of mask ``other``: its mask, box and colours."""
     p.mask = p.mask & ~other
-    rows, cols = np.flatnonzero(p.mask.any(1)), np.flatnonzero(p.mask.any(0))
-    if len(rows):
-        p.box = np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], float)
+    if p.mask.any():
+        p.box = _mask_box(p.mask)
     p.colour = _colour_histogram(hsv, p.mask)
+
+
+def _frame_record(p: _Person) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What a track keeps of ``p`` for its frame (``_Track.frames``)."""
+    est = p.estimate
+    world = est.world_m if est.world_m is not None else np.zeros((NUM_LANDMARKS, 3))
+    return est.kpts_px.copy(), est.visibility * est.presence, p.box.copy(), world.copy()
 
 
 def _landmarks_apart(p: _Person, q: _Person) -> float:
@@ -281,8 +293,7 @@ class Tracker:
             return None
         mask = est.mask(self.width, self.height) > self.cfg.mask_threshold
         if mask.any():
-            rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-            box = np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], float)
+            box = _mask_box(mask)
         else:
             seen = est.presence > 0.5
             if not seen.any():
@@ -418,10 +429,8 @@ class Tracker:
             if area == 0 or np.count_nonzero(person.mask & (labels > 0)) > 0.5 * area:
                 return  # someone found in that frame already
             labels[person.mask & (labels == 0)] = self.tracks.index(tr) + 1
-            e = person.estimate
-            world = e.world_m if e.world_m is not None else np.zeros((NUM_LANDMARKS, 3))
-            tr.frames[k] = (e.kpts_px.copy(), e.visibility * e.presence, person.box.copy(), world.copy())
-            est = e
+            tr.frames[k] = _frame_record(person)
+            est = person.estimate
 
     def _region(self, tr: _Track, t: int) -> Region:
         """Where the detector looks for ``tr`` in frame ``t``: around its predicted hips,
@@ -471,9 +480,7 @@ class Tracker:
         if p.detected:
             tr.detector_scores.append(p.detector_score)
         tr.coasting = 0 if p.detected else tr.coasting + 1
-        est = p.estimate
-        world = est.world_m if est.world_m is not None else np.zeros((NUM_LANDMARKS, 3))
-        tr.frames[t] = (est.kpts_px.copy(), est.visibility * est.presence, p.box.copy(), world.copy())
+        tr.frames[t] = _frame_record(p)
 
     def _label_image(self, people: list[_Person]) -> np.ndarray:
         """(H, W) uint8: each pixel to one person (index into self.tracks + 1), front one
