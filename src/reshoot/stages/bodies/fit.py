@@ -113,6 +113,44 @@ class Silhouettes:
         K[:, 1] *= height / H
         return cls(target=mine, known=others < 0.5, K=K)
 
+    @classmethod
+    def around(cls, labels: np.ndarray, label: int, K: np.ndarray, boxes: np.ndarray, size: int,
+               margin: float = 0.2) -> Silhouettes:  # fmt: skip
+        """From instance label images (T, H, W) (``label``: this actor's) in a square
+        window around the actor in every frame: ``boxes`` (T, 4) where it is (x0, y0, x1,
+        y1 px), widened by ``margin`` of its longer side on every side, area-averaged to
+        ``size`` pixels square. An actor is then seen as sharply whatever its size in the
+        frame (in a full frame 240 px across, a walker 140 px tall of 540 is 60 px tall,
+        an arm 3 px wide). Pixels outside the frame say nothing: the body may reach out."""
+        import cv2
+
+        T, H, W = labels.shape
+        OUTSIDE = 255  # not a label (perceive numbers at most 254 actors)
+        target = np.zeros((T, size, size), np.float32)
+        known = np.zeros((T, size, size), bool)
+        K = K.copy()
+
+        def shrink(m: np.ndarray) -> np.ndarray:
+            return cv2.resize(m.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+
+        for t in range(T):
+            x0, y0, x1, y1 = boxes[t]
+            side = max(x1 - x0, y1 - y0) * (1.0 + 2.0 * margin)
+            if not np.isfinite(side) or side < 1.0:
+                continue  # nowhere to look: nothing known
+            side = int(np.ceil(side))
+            cx, cy = 0.5 * (x0 + x1), 0.5 * (y0 + y1)
+            ix, iy = int(np.floor(cx - side / 2)), int(np.floor(cy - side / 2))
+            window = np.full((side, side), OUTSIDE, np.uint8)
+            sx, sy = slice(max(ix, 0), min(ix + side, W)), slice(max(iy, 0), min(iy + side, H))
+            if sx.start < sx.stop and sy.start < sy.stop:
+                window[sy.start - iy : sy.stop - iy, sx.start - ix : sx.stop - ix] = labels[t, sy, sx]
+            target[t] = shrink(window == label)
+            known[t] = shrink((window != label) & (window > 0)) < 0.5  # another's or outside: unknown
+            s = size / side
+            K[t] = np.array([[s, 0.0, -s * ix], [0.0, s, -s * iy], [0.0, 0.0, 1.0]]) @ K[t]
+        return cls(target=target, known=known, K=K)
+
     def frames(self, span: slice) -> Silhouettes:
         """These silhouettes over ``span`` of the frames."""
         return Silhouettes(self.target[span], self.known[span], self.K[span])
@@ -309,15 +347,19 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         """anny's output for the body standing in the rest pose (its frame: Z up, its left +X)"""
         return model(pose_parameters=rest, phenotype_kwargs=shape(pheno))
 
-    def forward() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The posed bodies' vertices (T, V, 3) and bone heads (T, B, 3), the phenotype,
+        and the body standing at rest (V, 3): one more pose in the same call, which
+        shapes the body once for all of them (a second call would shape it again: on a
+        40-frame track a fifth of a step's time)."""
         pheno = torch.sigmoid(pheno_logit)
         rot = torch.cat([roma.rotvec_to_rotmat(root_rot)[:, None], roma.rotvec_to_rotmat(bones)], 1)
         trans = torch.cat([root_t[:, None], torch.zeros(T, B - 1, 3, **f32)], 1)  # bones turn about their heads
         bottom = torch.tensor([0.0, 0.0, 0.0, 1.0], **f32).expand(T, B, 1, 4)
-        pose = torch.cat([torch.cat([rot, trans[..., None]], -1), bottom], -2)
+        pose = torch.cat([torch.cat([torch.cat([rot, trans[..., None]], -1), bottom], -2), rest])
         out = model(pose_parameters=pose, phenotype_kwargs=shape(pheno))
-        heads = out["bone_poses"][:, :, :3, 3]
-        return out["vertices"], heads, pheno
+        heads = out["bone_poses"][:T, :, :3, 3]
+        return out["vertices"][:T], heads, pheno, out["vertices"][T]
 
     def project(lm: torch.Tensor) -> torch.Tensor:
         z = lm[..., 2].clamp(min=0.05)
@@ -375,9 +417,9 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.iterations, eta_min=cfg.lr * 0.05)
     for _ in range(cfg.iterations if start is None else 0):
         opt.zero_grad()
-        verts, heads, pheno = forward()
+        verts, heads, pheno, standing = forward()
         loss = pose_loss(verts, heads) + cfg.build_weight * ((pheno - average) ** 2).sum()
-        z = at_rest(pheno)["vertices"][0, :, 2]
+        z = standing[:, 2]
         loss = loss + cfg.stature_weight * (z.max() - z.min() - cfg.stature_m) ** 2
         loss.backward()
         opt.step()
@@ -395,17 +437,16 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         opt = torch.optim.Adam([root_rot, root_t, bones], lr=cfg.outline_lr)
         for _ in range(cfg.outline_iterations):
             opt.zero_grad()
-            verts, heads, _ = forward()
+            verts, heads, _, _ = forward()
             loss = pose_loss(verts, heads)
             outline = soft_silhouette(raster, silhouette_surface(verts, faces), faces, K_work)
             loss = loss + cfg.outline_weight * (known * (outline - target) ** 2).sum() / known.sum().clamp(min=1.0)
             loss.backward()
             opt.step()
     with torch.no_grad():
-        verts, heads, pheno = forward()
+        verts, heads, pheno, standing = forward()
         lm = kmap(verts, heads)
         err = torch.linalg.norm(project(lm) - obs, dim=-1).numpy()
-        standing = at_rest(pheno)["vertices"][0]
         soles = torch.nonzero(standing[:, 2] < standing[:, 2].min() + SOLE_BAND_M)[:, 0]
     reproj = np.array([np.median(e[c > 0]) if (c > 0).any() else np.nan for e, c in zip(err, conf)])
     T_cam_root = np.repeat(np.eye(4)[None], T, 0)
