@@ -63,10 +63,11 @@ def fitted(walker) -> Shot:
 def test_refine_brings_the_bodies_onto_their_masks_and_keeps_the_camera(walker, fitted):
     """Ours against the start and the per-frame baseline, which also fits the masks (each
     frame's camera moved to where the imperfect body looks right) but wrecks the camera.
-    Measured: person IoU 0.663 -> 0.864 (per-frame 0.791), 2D joints 16.7 -> 7.6 px at
-    720p (per-frame 8.2), camera turned off the truth by 0.26 degrees (per-frame 0.85, 1.2
-    a frame); with the outlines fitted in the whole frame, not in a window around the
-    actor: 0.805, 12.2 px, 0.17 degrees. The camera follows the bodies it is fitted to, and
+    Measured: person IoU 0.663 -> 0.843 (per-frame 0.791), 2D joints 16.7 -> 9.1 px at
+    720p (per-frame 8.2: two frames' crossed legs, which only moving the camera hides),
+    camera turned off the truth by 0.20 degrees (per-frame 0.85, 1.2 a frame); with the
+    outlines fitted in the whole frame, not in a window around the actor: 0.805, 12.2 px,
+    0.17 degrees. The camera follows the bodies it is fitted to, and
     the body fit is sensitive to where it starts: with each root started from its own
     frame's torso (before the running median, ``fit._initial_root``) ours turned it 0.07
     degrees (per-frame 0.88), with the median alone 0.30 (1.04): the bound is the camera

@@ -105,14 +105,18 @@ class RefineConfig:
     min_conf: float = 0.5
     per_frame_iterations: int = 60
     per_frame_lr: float = 2e-3
-    body: FitConfig = field(default_factory=lambda: FitConfig(outline_iterations=45, outline_weight=100.0))
-    """the body step's fit (its outline phase only). The outline's weight, in ``crop``'s
-    window, measured on the five shots above (person IoU; PA-MPJPE mm): 50: 0.868 / 0.900
-    / 0.911 / 0.772 / 0.840, 48.4 / 45.9 / 46.7 / 86.6 / 62.5; 100: 0.879 / 0.905 / 0.918
-    / 0.791 / 0.856, 48.1 / 46.5 / 45.9 / 86.0 / 63.3; 200: 0.884 / 0.907 / 0.919 / 0.797
-    / 0.863, 48.0 / 47.6 / 45.3 / 86.3 / 65.6 (a window of 192 px at 100: 0.881 / 0.909 /
-    0.917 / 0.795 / 0.859, 15 % slower). The iterations, in the whole frame (before the
-    window): more fit better and cost
+    body: FitConfig = field(default_factory=lambda: FitConfig(outline_iterations=45))
+    """the body step's fit (its outline phase only). The outline's weight (50), in
+    ``crop``'s window, measured on the five shots above (person IoU; PA-MPJPE mm): 50:
+    0.868 / 0.900 / 0.911 / 0.772 / 0.840, 48.4 / 45.9 / 46.7 / 86.6 / 62.5; 100: 0.879 /
+    0.905 / 0.918 / 0.791 / 0.856, 48.1 / 46.5 / 45.9 / 86.0 / 63.3; 200: 0.884 / 0.907 /
+    0.919 / 0.797 / 0.863, 48.0 / 47.6 / 45.3 / 86.3 / 65.6 (a window of 192 px at 100:
+    0.881 / 0.909 / 0.917 / 0.795 / 0.859, 15 % slower). On the real clips the masks are
+    the clothes' and the hair's as well, and a heavier outline pulls the bodies off their
+    keypoints: at 100 the 2D joints (px at 720p, against the detected keypoints) came out
+    worse than the bodies stage's on four of the five clips (bedroom 14.9 -> 17.2, juggle
+    10.6 -> 11.3), at 50 better on four (bedroom 15.5, juggle 9.9, hike 11.9 -> 9.0). The
+    iterations, in the whole frame (before the window): more fit better and cost
     the time this stage is held to (30 s for 120 frames and two people). Measured on the
     standard suite at 30 / 45 / 60 (person IoU; seconds of the whole stage): pan-1p 0.826
     / 0.837 / 0.845, 15 / 16 / 21 s; arc-1p 0.858 / 0.867 / 0.872; track-2p 0.635 / 0.644
