@@ -67,11 +67,11 @@ def test_refine_brings_the_bodies_onto_their_masks_and_keeps_the_camera(walker, 
     720p (per-frame 8.2: two frames' crossed legs, which only moving the camera hides),
     camera turned off the truth by 0.20 degrees (per-frame 0.85, 1.2 a frame); with the
     outlines fitted in the whole frame, not in a window around the actor: 0.805, 12.2 px,
-    0.17 degrees. The camera follows the bodies it is fitted to, and
-    the body fit is sensitive to where it starts: with each root started from its own
-    frame's torso (before the running median, ``fit._initial_root``) ours turned it 0.07
-    degrees (per-frame 0.88), with the median alone 0.30 (1.04): the bound is the camera
-    aim (0.5 degrees) and a third of the per-frame baseline's."""
+    0.17 degrees. The camera follows the bodies it is fitted to, and the body fit is
+    sensitive to where it starts: with each root started from its own frame's torso
+    (before the running median, ``fit._initial_root``) ours turned it 0.07 degrees
+    (per-frame 0.88), with the median alone 0.30 (1.04): the bound is the camera aim (0.5
+    degrees) and a third of the per-frame baseline's."""
     keys = ("iou_person", "mpjpe2d_720p", "rot_err_deg", "rpe_rot_deg")
     start = evaluate(fitted, walker, render_labels=render_labels)
     ours = refine(copy.deepcopy(fitted), RefineConfig())

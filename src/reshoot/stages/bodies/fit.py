@@ -125,7 +125,6 @@ class Silhouettes:
         import cv2
 
         T, H, W = labels.shape
-        OUTSIDE = 255  # not a label (perceive numbers at most 254 actors)
         target = np.zeros((T, size, size), np.float32)
         known = np.zeros((T, size, size), bool)
         K = K.copy()
@@ -141,12 +140,12 @@ class Silhouettes:
             side = int(np.ceil(side))
             cx, cy = 0.5 * (x0 + x1), 0.5 * (y0 + y1)
             ix, iy = int(np.floor(cx - side / 2)), int(np.floor(cy - side / 2))
-            window = np.full((side, side), OUTSIDE, np.uint8)
+            window = np.full((side, side), -1, np.int16)  # -1: outside the frame
             sx, sy = slice(max(ix, 0), min(ix + side, W)), slice(max(iy, 0), min(iy + side, H))
             if sx.start < sx.stop and sy.start < sy.stop:
                 window[sy.start - iy : sy.stop - iy, sx.start - ix : sx.stop - ix] = labels[t, sy, sx]
             target[t] = shrink(window == label)
-            known[t] = shrink((window != label) & (window > 0)) < 0.5  # another's or outside: unknown
+            known[t] = shrink((window != label) & (window != 0)) < 0.5  # another's or outside: unknown
             s = size / side
             K[t] = np.array([[s, 0.0, -s * ix], [0.0, s, -s * iy], [0.0, 0.0, 1.0]]) @ K[t]
         return cls(target=target, known=known, K=K)
