@@ -66,12 +66,11 @@ def test_the_outline_phase_brings_the_body_onto_its_mask(walker):
     from reshoot.frames import quat_xyzw_to_wxyz
     from reshoot.render.raster import Mesh, Rasterizer
     from reshoot.stages.bodies.fit import FitConfig, Silhouettes
-    from reshoot.stages.refine.stage import _label_boxes
 
     obs, K = walker.actors[0].observations, walker.lens.K()
     noisy = obs.kpts2d_px + np.random.default_rng(0).normal(0.0, 4.0, obs.kpts2d_px.shape)
     whole = Silhouettes.from_labels(walker.masks.labels, 1, K, 160)  # 160 x 90
-    window = Silhouettes.around(walker.masks.labels, 1, K, _label_boxes(walker.masks.labels, 1), 96)  # 96 x 96
+    window = Silhouettes.around(walker.masks.labels, 1, K, walker.masks.boxes(1), 96)  # 96 x 96
 
     def iou(fit) -> float:
         """against the true mask, at the video's resolution"""

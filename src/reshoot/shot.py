@@ -252,6 +252,14 @@ class Actor(_Record):
             raise ShotError(f"{where}actor {self.track_id}: joints_world and joint_names must be given together")
 
 
+def mask_box(mask: np.ndarray) -> np.ndarray:
+    """(4,) x0, y0, x1, y1 (pixels) of a boolean mask's pixels; nan where it has none."""
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if not len(rows):
+        return np.full(4, np.nan)
+    return np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], float)
+
+
 @dataclass
 class InstanceMasks(_Record):
     """Per-frame instance label images: each pixel belongs to one actor or to the background."""
@@ -259,6 +267,10 @@ class InstanceMasks(_Record):
     labels: np.ndarray = array_field(
         ("T", "H", "W"), "uint8", "0 = background, k + 1 = shot.actors[k]", file="masks"
     )
+
+    def boxes(self, label: int) -> np.ndarray:
+        """(T, 4) the box of ``label``'s pixels in every frame (``mask_box``; nan where none)."""
+        return np.stack([mask_box(frame == label) for frame in self.labels]) if len(self.labels) else np.zeros((0, 4))
 
     def _check(self, where: str, dims: dict[str, int]) -> None:
         n = dims.get("P", 0)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from reshoot.shot import Shot
+from reshoot.shot import Shot, mask_box
 
 PERCEPTION_KEYS = ("det_recall", "det_recall_full", "det_precision", "id_switches", "kpt2d_err_px", "mask_iou")
 MIN_VISIBLE_PX = 100
@@ -41,12 +41,7 @@ class PerceptionScores:
 
 def _boxes_from_labels(labels: np.ndarray, n: int) -> np.ndarray:
     """(n, 4) xyxy boxes of labels 1..n in one label image (zeros where absent)."""
-    boxes = np.zeros((n, 4))
-    for k in range(n):
-        rows, cols = np.nonzero(labels == k + 1)
-        if len(rows):
-            boxes[k] = cols.min(), rows.min(), cols.max() + 1, rows.max() + 1
-    return boxes
+    return np.stack([np.nan_to_num(mask_box(labels == k + 1)) for k in range(n)]) if n else np.zeros((0, 4))
 
 
 def _area(boxes: np.ndarray) -> np.ndarray:

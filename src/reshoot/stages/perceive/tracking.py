@@ -30,6 +30,7 @@ from typing import Protocol
 import numpy as np
 
 from reshoot.errors import InputError, ShapeError
+from reshoot.shot import mask_box
 from reshoot.stages.perceive.landmarks import NUM_LANDMARKS, ROI_SCALE, PoseEstimate, PoseLandmarker, Roi
 
 log = logging.getLogger(__name__)
@@ -224,17 +225,11 @@ def _painted_out(rgb: np.ndarray, masks: Sequence[np.ndarray], roi: Roi | None =
     return out
 
 
-def _mask_box(mask: np.ndarray) -> np.ndarray:
-    """(4,) x0, y0, x1, y1 of a non-empty mask's pixels."""
-    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    return np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], float)
-
-
 def _trim(p: _Person, other: np.ndarray, hsv: np.ndarray) -> None:
     """``p`` without the pixels of mask ``other``: its mask, box and colours."""
     p.mask = p.mask & ~other
     if p.mask.any():
-        p.box = _mask_box(p.mask)
+        p.box = mask_box(p.mask)
     p.colour = _colour_histogram(hsv, p.mask)
 
 
@@ -293,7 +288,7 @@ class Tracker:
             return None
         mask = est.mask(self.width, self.height) > self.cfg.mask_threshold
         if mask.any():
-            box = _mask_box(mask)
+            box = mask_box(mask)
         else:
             seen = est.presence > 0.5
             if not seen.any():

@@ -151,7 +151,7 @@ class _Scene:
         h = max(1, round(H * w / W))
         self.raster = SoftRaster(w, h, sigma=cfg.sigma, cull_below=cfg.cull_below)
         self.min_conf = cfg.min_conf
-        self.labels, self.crop = shot.masks.labels, cfg.crop
+        self.masks, self.crop = shot.masks, cfg.crop
         # the NeRF's working size (the camera step's images with it)
         self.nerf_cfg = cfg.nerf if cfg.renderer == "nerf" else None
         self.nerf_size = (min(cfg.nerf.width, W), max(1, round(H * min(cfg.nerf.width, W) / W)))
@@ -198,8 +198,8 @@ class _Scene:
         (``crop``; where its mask is and where its body is seen through ``T_world_cam``),
         else at the working size."""
         if self.crop > 0:
-            boxes = _union_boxes(_label_boxes(self.labels, k + 1), self.body_boxes(k, T_world_cam))
-            return Silhouettes.around(self.labels, k + 1, self.K.double().numpy(), boxes, self.crop)
+            boxes = _union_boxes(self.masks.boxes(k + 1), self.body_boxes(k, T_world_cam))
+            return Silhouettes.around(self.masks.labels, k + 1, self.K.double().numpy(), boxes, self.crop)
         mine = self.shares[:, k + 1]
         others = self.shares[:, 1:].sum(1) - mine
         return Silhouettes(target=mine.numpy(), known=(others < 0.5).numpy(), K=self.K_work.double().numpy())
@@ -330,17 +330,6 @@ class _Scene:
             frames = torch.arange(len(poses))
             comp, joints = float(self.composition(poses, frames)), float(self.joints(poses, frames))
         return {"composition": comp, "joints": joints, "total": comp + joint_weight * joints}
-
-
-def _label_boxes(labels: np.ndarray, label: int) -> np.ndarray:
-    """(T, 4) the box (x0, y0, x1, y1 px) of ``label``'s pixels in label images (T, H, W); nan where none."""
-    out = np.full((len(labels), 4), np.nan)
-    for t, frame in enumerate(labels):
-        mine = frame == label
-        rows, cols = np.flatnonzero(mine.any(1)), np.flatnonzero(mine.any(0))
-        if len(rows):
-            out[t] = cols[0], rows[0], cols[-1] + 1, rows[-1] + 1
-    return out
 
 
 def _union_boxes(a: np.ndarray, b: np.ndarray) -> np.ndarray:
