@@ -92,56 +92,135 @@ def test_one_half_behind_another_is_a_second_person_and_a_mask_holding_both_is_s
     assert tracker._same_person(front, half)
 
 
+def test_detections_that_continue_a_track_are_taken_first_and_upright():
+    """Where two people stand close the detector may place one more between them, scoring
+    higher than either; the landmark model fills that region with parts of both. Taken
+    first it would hide the person seen whole, so detections that continue a track best
+    go first, then the rest by score. And a body does not turn over between two frames: a
+    detection upside down on a track is looked at the track's way up, its score (of a
+    reading upside down) not kept."""
+    from types import SimpleNamespace
+
+    import cv2
+
+    from reshoot.stages.perceive.tracking import Tracker, _colour_histogram, _Track
+
+    H, W = 240, 320
+    rgb = np.full((H, W, 3), 120, np.uint8)
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    looked: list[Roi] = []
+
+    class Landmarker:
+        def estimate(self, rgb: np.ndarray, roi: Roi) -> SimpleNamespace:
+            looked.append(roi)
+            x, y = roi.centre_px
+            mask = np.zeros((H, W), np.float32)
+            mask[int(y) - 50 : int(y) + 50, int(x) - 15 : int(x) + 15] = 1.0
+            return SimpleNamespace(score=1.0, kpts_px=np.tile([x, y], (33, 1)), presence=np.ones(33),
+                                   visibility=np.ones(33), next_roi=roi, mask=lambda w, h, m=mask: m)  # fmt: skip
+
+    def detection(score: float, hips: tuple[float, float], head_dy: float) -> SimpleNamespace:
+        hips = np.array(hips)
+        return SimpleNamespace(score=score, keypoints_px=np.array([hips, hips + [0, head_dy], hips, hips]))
+
+    detections: list[SimpleNamespace] = []
+    tracker = Tracker(W, H, detect=lambda rgb, regions: detections, landmarker=Landmarker())
+    tracker.t = 5
+    upright = Roi((100.0, 120.0), 150.0, (0.0, -1.0))
+    track = _Track(track_id=1, colour=_colour_histogram(hsv, np.ones((H, W), bool)), hips=np.array([100.0, 120.0]),
+                   height=100.0, last_t=4, last=SimpleNamespace(next_roi=upright))  # fmt: skip
+    between, whole = detection(0.91, (150.0, 120.0), -60.0), detection(0.74, (103.0, 120.0), -60.0)
+    stranger = detection(0.95, (260.0, 120.0), -60.0)  # on no track: after those on one, whatever its score
+    detections[:] = [between, stranger, whole]
+    order = [roi.centre_px[0] for roi, _, _ in tracker._first_looks(rgb, hsv, [], [track])]
+    assert order == [103.0, 150.0, 260.0]  # by how well they continue the track, then by score
+
+    detections[:] = [detection(0.66, (104.0, 118.0), +60.0)]  # upside down, on the track
+    ((roi, score, person),) = tracker._first_looks(rgb, hsv, [], [track])
+    assert roi.up == upright.up and roi.centre_px == (104.0, 118.0) and score is None and not person.detected
+    detections[:] = [detection(0.66, (250.0, 118.0), +60.0)]  # upside down, on no track: as the detector has it
+    ((roi, score, _),) = tracker._first_looks(rgb, hsv, [], [track])
+    assert roi.up == pytest.approx((0.0, 1.0)) and score == 0.66
+
+
+class _RedWalker:
+    """A person 48 pixels wide walking sideways through a 320x240 frame: the red pixels.
+    Its landmark model finds a person where at least 800 of them are in the region (a
+    sixth of them; less, and its score is 0) and masks the red pixels in the region either
+    way, as mediapipe's does for someone mostly out of the frame; its detector finds the
+    person from frame ``found_from`` on, where 800 of them are in the frame."""
+
+    H, W = 240, 320
+
+    def __init__(self, left: list[int], found_from: int = 0) -> None:
+        self.left, self.found_from, self.tracker = left, found_from, None
+
+    def frame(self, t: int) -> np.ndarray:
+        rgb = np.full((self.H, self.W, 3), 90, np.uint8)
+        rgb[40:200, max(self.left[t], 0) : max(self.left[t] + 48, 0)] = (220, 40, 40)
+        return rgb
+
+    @staticmethod
+    def red(rgb: np.ndarray) -> np.ndarray:
+        return (rgb[..., 0] > 200) & (rgb[..., 1] < 80)
+
+    def estimate(self, rgb: np.ndarray, roi: Roi):
+        from types import SimpleNamespace
+
+        x0, x1 = int(roi.centre_px[0] - roi.size_px / 2), int(roi.centre_px[0] + roi.size_px / 2)
+        mask = np.zeros((self.H, self.W), np.float32)
+        mask[:, max(x0, 0) : max(x1, 0)] = self.red(rgb)[:, max(x0, 0) : max(x1, 0)]
+        cols = np.flatnonzero(mask.any(0))
+        x = float(cols.mean()) if len(cols) else roi.centre_px[0]
+        kpts = np.stack([np.full(33, x), np.linspace(50, 190, 33)], 1)
+        return SimpleNamespace(score=1.0 if mask.sum() >= 800 else 0.0, kpts_px=kpts, presence=np.ones(33),
+                               visibility=np.ones(33), world_m=None, next_roi=Roi((x, 120.0), 200.0, (0.0, -1.0)),
+                               mask=lambda width, height, m=mask: m)  # fmt: skip
+
+    def detect(self, rgb: np.ndarray, regions) -> list:
+        from types import SimpleNamespace
+
+        red = self.red(rgb)
+        if self.tracker.t < self.found_from or red.sum() < 800:
+            return []
+        x = float(np.flatnonzero(red.any(0)).mean())
+        return [SimpleNamespace(score=0.95, keypoints_px=np.array([[x, 120.0], [x, 40.0], [x, 80.0], [x, 50.0]]))]
+
+    def track(self, **cfg) -> list:
+        from reshoot.stages.perceive.tracking import Tracker, TrackingConfig
+
+        self.tracker = Tracker(self.W, self.H, self.detect, self, TrackingConfig(min_track_score=0.9, **cfg))
+        for t in range(len(self.left)):
+            self.tracker.step(self.frame(t))
+        return self.tracker.finish()[0]
+
+
 def test_someone_found_late_is_followed_back_to_where_they_came_in():
     """The detector finds a person walking in from the frame's edge only from frame 6
     (its windows run every few frames); the track follows them back by their landmarks to
-    frame 1, where they first show enough of themselves, and not into frame 0."""
-    from types import SimpleNamespace
+    frame 1, where they first show enough of themselves, and by their mask alone into
+    frame 0, where 4 columns of them are in the frame (landmarks there: no confidence)."""
+    walker = _RedWalker([-44, -30, -20, -10, 0, 10, 20, 30, 40, 50, 60, 70], found_from=6)
+    (found,) = walker.track()
+    assert np.flatnonzero(found.present).tolist() == list(range(12))
+    assert found.kpts_conf[0].max() == 0 and found.kpts_conf[1:].min() == 1
+    assert found.boxes_xyxy_px[0].tolist() == [0, 40, 4, 200]
+    (late,) = walker.track(backfill_frames=0)
+    assert np.flatnonzero(late.present).tolist() == list(range(6, 12))
 
-    from reshoot.stages.perceive.tracking import Tracker, TrackingConfig
 
-    H, W, T = 240, 320, 12
-    left = [-44, -30, -20, -10, 0, 10, 20, 30, 40, 50, 60, 70]  # the person's left edge, frame by frame
-
-    def frame(t: int) -> np.ndarray:
-        rgb = np.full((H, W, 3), 90, np.uint8)
-        rgb[40:200, max(left[t], 0) : max(left[t] + 48, 0)] = (220, 40, 40)
-        return rgb
-
-    class Landmarker:
-        """A person is the red pixels in the region, when there are enough of them."""
-
-        def estimate(self, rgb: np.ndarray, roi: Roi) -> SimpleNamespace:
-            x0, x1 = int(roi.centre_px[0] - roi.size_px / 2), int(roi.centre_px[0] + roi.size_px / 2)
-            mask = np.zeros((H, W), np.float32)
-            red = (rgb[..., 0] > 200) & (rgb[..., 1] < 80)
-            mask[:, max(x0, 0) : max(x1, 0)] = red[:, max(x0, 0) : max(x1, 0)]
-            cols = np.flatnonzero(mask.any(0))
-            x = float(cols.mean()) if len(cols) else roi.centre_px[0]
-            kpts = np.stack([np.full(33, x), np.linspace(50, 190, 33)], 1)
-            return SimpleNamespace(score=1.0 if mask.sum() >= 800 else 0.0, kpts_px=kpts, presence=np.ones(33),
-                                   visibility=np.ones(33), world_m=None, next_roi=Roi((x, 120.0), 200.0, (0.0, -1.0)),
-                                   mask=lambda width, height, m=mask: m)  # fmt: skip
-
-    def detect(rgb: np.ndarray, regions) -> list:
-        cols = np.flatnonzero(((rgb[..., 0] > 200) & (rgb[..., 1] < 80)).any(0))
-        if tracker.t < 6 or not len(cols):
-            return []
-        x = float(cols.mean())
-        return [SimpleNamespace(score=0.95, keypoints_px=np.array([[x, 120.0], [x, 40.0], [x, 80.0], [x, 50.0]]))]
-
-    def track(cfg: TrackingConfig) -> list:
-        nonlocal tracker
-        tracker = Tracker(W, H, detect, Landmarker(), cfg)
-        for t in range(T):
-            tracker.step(frame(t))
-        return tracker.finish()[0]
-
-    tracker = None
-    (found,) = track(TrackingConfig(min_track_score=0.9))
-    assert np.flatnonzero(found.present).tolist() == list(range(1, T))  # frame 0 shows 4 columns of them
-    (late,) = track(TrackingConfig(min_track_score=0.9, backfill_frames=0))
-    assert np.flatnonzero(late.present).tolist() == list(range(6, T))
+def test_someone_walking_out_is_followed_to_the_last_of_them_at_the_edge():
+    """Once less than a sixth of a walker is in the frame the landmark model no longer
+    takes them for a person, but its mask still holds what is there: the track keeps that
+    part (landmarks with no confidence) while it shrinks into the edge; not a part four
+    times as large turning up there after it (frames 8 and 9)."""
+    walker = _RedWalker([180, 210, 240, 260, 280, 300, 316, 319, 316, 316])
+    (found,) = walker.track()
+    assert np.flatnonzero(found.present).tolist() == list(range(8))
+    assert found.kpts_conf[:6].min() == 1 and found.kpts_conf[6:8].max() == 0
+    assert found.boxes_xyxy_px[7].tolist() == [319, 40, 320, 200]
+    (landmarks_only,) = walker.track(edge_growth=0.0)  # no part followed without landmarks
+    assert np.flatnonzero(landmarks_only.present).tolist() == list(range(6))
 
 
 @pytest.fixture(scope="module")

@@ -4,18 +4,21 @@ masks tied into tracks.
 Per frame: the detector proposes people, looking besides where each track is heading
 (a person cut by the frame's edge scores low in the whole frame but is found in a window
 about their size); mediapipe's landmark model runs on each proposal's region (landmarks,
-a mask and a "person here" score). Where two people overlap the model takes the more
-salient one in either's region: when it takes someone already found, it is asked again
-with them painted out of the frame. Proposals are matched to the tracks by the distance
+a mask and a "person here" score). Proposals that continue a track are taken first.
+Where two people overlap the model takes the more salient one in either's region: when
+it takes someone already found, it is asked again with them painted out of the frame.
+Proposals are matched to the tracks by the distance
 from where each track was heading and by the colours under its mask, and never to a
 track dressed otherwise (so two people who cross keep their ids, and a track does not
 slide onto someone walking in front). A track the detector misses for a frame follows
-its own landmarks (the region the last frame's landmarks give). A person who left the
-frame or was hidden, and comes back elsewhere, is re-identified by colours alone. A track
-that starts or comes back is followed backwards through the frames before, by its own
-landmarks, for as long as they see it (someone walking in from the frame's edge is found
-a few frames after they appear). Each
-pixel then goes to one person: where masks overlap, to the one in front, whose feet are
+its own landmarks (the region the last frame's landmarks give); where someone walks out
+of the frame, it keeps the part of them still in it (the landmark model's mask, without
+landmarks) until it is gone. A person who left the frame or was hidden, and comes back
+elsewhere, is re-identified by colours alone. A track that starts or comes back is
+followed backwards through the frames before, by its own landmarks with the people found
+there painted out, and at the frame's edge by its mask, for as long as they see it
+(someone walking in from the edge is found a few frames after they appear). Each pixel
+then goes to one person: where masks overlap, to the one in front, whose feet are
 lower in the frame (people stand on one ground).
 """
 
@@ -35,6 +38,9 @@ from reshoot.stages.perceive.landmarks import NUM_LANDMARKS, ROI_SCALE, PoseEsti
 
 log = logging.getLogger(__name__)
 
+
+MIN_PART_PX = 50
+"""a person's part at the frame's edge smaller than this (pixels) is not followed further"""
 
 Region = tuple[float, float, float]
 """a square of the frame: centre x, centre y, side (pixels)"""
@@ -117,6 +123,10 @@ class TrackingConfig:
     windows, so someone walking in was on screen before that (the synthetic track-2p: 25
     frames before the detector found them; mask IoU 0.721 without, 0.778 / 0.782 with 12
     / 24 frames back)"""
+    edge_growth: float = 1.5
+    """a person followed out of the frame (or back to where they came in) by their mask
+    alone (``Tracker._edge_part``) keeps a mask at most this many times the area of the
+    one before: the part of someone leaving shrinks, a larger one is something else"""
     region_scale: float = 1.5
     """the detector also looks where each track is heading, in a square this many body
     diameters wide (about 1.6 person heights: the model finds people best when they
@@ -156,6 +166,8 @@ class _Track:
     """the detector's score in each frame it found this person"""
     coasting: int = 0
     """frames since the detector last found this person"""
+    area: int = 0
+    """pixels of the last mask"""
     frames: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     """t -> (kpts (33, 2), conf (33,), box (4,), world landmarks (33, 3))"""
 
@@ -176,6 +188,8 @@ class _Person:
     """found by the detector (else by following a track's landmarks)"""
     detector_score: float = 0.0
     track: _Track | None = None
+    edge_only: bool = False
+    """only a part of them at the frame's edge, too little for landmarks: their mask counts, their landmarks do not"""
 
     @property
     def hips(self) -> np.ndarray:
@@ -237,7 +251,8 @@ def _frame_record(p: _Person) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     """What a track keeps of ``p`` for its frame (``_Track.frames``)."""
     est = p.estimate
     world = est.world_m if est.world_m is not None else np.zeros((NUM_LANDMARKS, 3))
-    return est.kpts_px.copy(), est.visibility * est.presence, p.box.copy(), world.copy()
+    conf = np.zeros(NUM_LANDMARKS) if p.edge_only else est.visibility * est.presence
+    return est.kpts_px.copy(), conf, p.box.copy(), world.copy()
 
 
 def _landmarks_apart(p: _Person, q: _Person) -> float:
@@ -279,11 +294,13 @@ class Tracker:
 
     # -------------------------------------------------------------------------- per frame
 
-    def _person(self, rgb: np.ndarray, hsv: np.ndarray, roi: Roi, detector_score: float | None = None,
-                hide: Sequence[_Person] = ()) -> _Person | None:  # fmt: skip
-        """The landmark model's person in ``roi``, or None. ``hide``: people already found,
-        painted out of the frame first (so that the model cannot take them again)."""
-        est = self.landmarker.estimate(_painted_out(rgb, [q.mask for q in hide], roi) if hide else rgb, roi)
+    def _look(self, rgb: np.ndarray, roi: Roi, hide: Sequence[np.ndarray] = ()) -> PoseEstimate:
+        """The landmark model in ``roi``; ``hide``: masks of people found already, painted
+        out of the frame first (so that the model cannot take them again)."""
+        return self.landmarker.estimate(_painted_out(rgb, hide, roi) if len(hide) else rgb, roi)
+
+    def _person(self, est: PoseEstimate, hsv: np.ndarray, detector_score: float | None = None) -> _Person | None:
+        """The person the landmark model found (``est``), or None where it sees nobody."""
         if est.score < self.cfg.min_person_score:
             return None
         mask = est.mask(self.width, self.height) > self.cfg.mask_threshold
@@ -296,6 +313,30 @@ class Tracker:
             box = np.concatenate([est.kpts_px[seen].min(0), est.kpts_px[seen].max(0)])
         return _Person(est, mask, box, _colour_histogram(hsv, mask), detected=detector_score is not None,
                        detector_score=detector_score or 0.0)  # fmt: skip
+
+    def _edge_part(self, est: PoseEstimate, hsv: np.ndarray, tr: _Track, others: np.ndarray,
+                   before_px: int) -> _Person | None:  # fmt: skip
+        """The part of ``tr``'s person left in the frame where they cross its edge and the
+        landmark model no longer takes what it sees for a person (``est``), or None. Its "person
+        here" score falls to nothing once a walker is a third in the frame, but its mask
+        still covers what is there (the synthetic track-2p's walkers: IoU 0.83-0.94 down to
+        1000 pixels, score 0.00-0.18). Taken when that mask, less ``others`` (pixels of
+        people found already), touches the frame's edge, is dressed as the track, and is
+        at most ``edge_growth`` times ``before_px`` (the area of the track's mask in the
+        frame it is followed from): the part of someone leaving shrinks. Its landmarks are
+        guesses and get no confidence."""
+        cfg = self.cfg
+        mask = (est.mask(self.width, self.height) > cfg.mask_threshold) & ~others
+        area = np.count_nonzero(mask)
+        if area < MIN_PART_PX or area > cfg.edge_growth * before_px:
+            return None
+        box = mask_box(mask)
+        if not (box[0] <= 0 or box[1] <= 0 or box[2] >= self.width or box[3] >= self.height):
+            return None
+        colour = _colour_histogram(hsv, mask)
+        if _colour_distance(colour, tr.colour) > cfg.coast_colour_distance:
+            return None
+        return _Person(est, mask, box, colour, detected=False, edge_only=True)
 
     def _same_person(self, p: _Person, q: _Person) -> bool:
         """Two proposals of one person: their masks overlap a lot, or (unless their masks
@@ -334,18 +375,19 @@ class Tracker:
                 _trim(p, q.mask, hsv)
 
     def _another(self, rgb: np.ndarray, hsv: np.ndarray, roi: Roi, found: list[_Person],
-                 detector_score: float | None = None) -> _Person | None:  # fmt: skip
+                 detector_score: float | None = None, first: _Person | None = None) -> _Person | None:  # fmt: skip
         """The person in ``roi`` who is not one of ``found``, or None. Where two people
         overlap, the landmark model takes the more salient one in either's region (the
         one in front, usually): when it takes someone already found, it looks again with
-        them painted out of the frame, and what it sees then must not be them either."""
-        person = self._person(rgb, hsv, roi, detector_score)
+        them painted out of the frame, and what it sees then must not be them either.
+        ``first``: the model's person in ``roi`` already looked for."""
+        person = first or self._person(self._look(rgb, roi), hsv, detector_score)
         if person is None:
             return None
         if not any(self._same_person(person, q) for q in found):
             self._trim_unions(person, found, hsv)
             return person
-        person = self._person(rgb, hsv, roi, detector_score, hide=found)
+        person = self._person(self._look(rgb, roi, [q.mask for q in found]), hsv, detector_score)
         if person is None or any(self._same_person(person, q) for q in found) or self._inside_someone(person, found):
             return None
         return person
@@ -365,25 +407,25 @@ class Tracker:
         proposals: list[_Person] = []
         live = [tr for tr in self.tracks if t - tr.last_t <= cfg.max_gap_frames]
         regions = [self._region(tr, t) for tr in live if tr.last_t == t - 1]
-        for det in sorted(self.detect(rgb, regions), key=lambda d: -d.score):
-            try:
-                roi = Roi.around_body(det.keypoints_px[0], det.keypoints_px[1])
-            except ShapeError:
-                continue
-            person = self._another(rgb, hsv, roi, proposals, det.score)
+        known = [tr for tr in self.tracks if tr in live or self._reidentifiable(tr, t)]
+        for roi, score, first in self._first_looks(rgb, hsv, regions, known):
+            person = self._another(rgb, hsv, roi, proposals, score, first)
             if person is not None:
                 proposals.append(person)
-        known = [tr for tr in self.tracks if tr in live or self._reidentifiable(tr, t)]
         self._assign(proposals, known, t)
         # tracks the detector missed follow their own landmarks for a while, if seen just before
         for tr in live:
             if any(p.track is tr for p in proposals) or tr.last_t != t - 1 or tr.coasting >= cfg.max_coast_frames:
                 continue
             person = self._another(rgb, hsv, tr.last.next_roi, proposals)
+            if person is not None and _colour_distance(person.colour, tr.colour) > cfg.coast_colour_distance:
+                continue  # the region has slid onto someone or something else
+            if person is None:  # leaving the frame, maybe
+                others = [q.mask for q in proposals]
+                hidden = np.logical_or.reduce(others) if others else np.zeros((self.height, self.width), bool)
+                person = self._edge_part(self._look(rgb, tr.last.next_roi, others), hsv, tr, hidden, tr.area)
             if person is None:
                 continue
-            if _colour_distance(person.colour, tr.colour) > cfg.coast_colour_distance:
-                continue  # the region has slid onto someone or something else
             person.track = tr
             proposals.append(person)
         for p in proposals:  # confident unmatched detections of someone new start tracks
@@ -404,26 +446,76 @@ class Tracker:
         self.recent.append(rgb)
         self.t += 1
 
+    def _first_looks(self, rgb: np.ndarray, hsv: np.ndarray, regions: Sequence[Region],
+                     known: list[_Track]) -> list[tuple[Roi, float | None, _Person | None]]:  # fmt: skip
+        """The detector's people in this frame: per detection its region (:meth:`_upright`),
+        its score (None where it was turned over) and the landmark model's person there
+        (None: nobody), in the order they are taken: first
+        those who continue a track best, then by score. Where two people stand close the
+        detector may also place one between them, whose region the landmark model fills
+        with parts of both (the synthetic arc-2p: a mask 0.38 / 0.28 IoU against the two,
+        scoring 0.91, above the 0.74 of one of them seen whole); taken first it hides the
+        one seen whole, taken after it is looked at again with them painted out."""
+        looks = []
+        for det in self.detect(rgb, regions):
+            try:
+                seen = Roi.around_body(det.keypoints_px[0], det.keypoints_px[1])
+            except ShapeError:
+                continue
+            roi = self._upright(seen, known)
+            # the score of a reading upside down is not one of the person: the detection only places them
+            score = det.score if roi is seen else None
+            person = self._person(self._look(rgb, roi), hsv, score)
+            cost = min((self._cost(person, tr, self.t) for tr in known), default=np.inf) if person else np.inf
+            looks.append((cost if cost <= self.cfg.match_cost else np.inf, -det.score, roi, score, person))
+        looks.sort(key=lambda look: look[:2])
+        return [(roi, score, person) for *_, roi, score, person in looks]
+
+    def _upright(self, roi: Roi, known: list[_Track]) -> Roi:
+        """``roi`` turned the way up of the track it lies on (seen in the last few frames,
+        its hips within ``match_cost`` body heights), where the detector has the body's
+        axis more than a right angle from that track's: a body does not turn over between
+        two frames, and the detector does put some upside down (small people in the real
+        structuralize clip, 0.6-0.7 beside an upright 0.6 of the same person), where the
+        landmark model follows the region's up and finds a person without legs."""
+        t = self.t
+        near = [(np.linalg.norm(np.asarray(roi.centre_px) - tr.predicted_hips(t)) / max(tr.height, 1.0), tr)
+                for tr in known if tr.last is not None and t - tr.last_t <= 3]  # fmt: skip
+        near = [(d, tr) for d, tr in near if d <= self.cfg.match_cost]
+        if not near:
+            return roi
+        up = min(near, key=lambda x: x[0])[1].last.next_roi.up
+        return roi if np.dot(roi.up, up) >= 0 else Roi(roi.centre_px, roi.size_px, up)
+
     def _backfill(self, tr: _Track, est: PoseEstimate, stop: int) -> None:
         """Follow ``tr`` backwards from its landmarks ``est`` in this frame through the
         frames before it, down to frame ``stop`` at most: the landmark model in the region
-        the next frame's landmarks give, while it sees a person dressed as the track (not
-        one found there already). Their pixels are added where nobody is."""
+        the next frame's landmarks give, the people found in that frame painted out, while
+        it sees a person dressed as the track, or the part of them at the frame's edge
+        (:meth:`_edge_part`: where they came in). Their pixels are added where nobody is.
+        Without the painting the model takes whoever stands in front in the region (the
+        synthetic pan-2p's walker coming in behind another: 4 frames lost)."""
         import cv2
 
         cfg = self.cfg
+        area = tr.area
         for back, rgb in enumerate(reversed(self.recent), start=1):
             k = self.t - back
             if k < max(stop, 0) or k in tr.frames:
                 return
-            person = self._person(rgb, cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV), est.next_roi)
+            hsv, others = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV), self.labels[k] > 0
+            seen = self._look(rgb, est.next_roi, [others] if others.any() else ())
+            person = self._person(seen, hsv)
+            if person is not None:
+                _trim(person, others, hsv)  # the margin of the people painted out
             if person is None or _colour_distance(person.colour, tr.colour) > cfg.coast_colour_distance:
-                return
-            labels = self.labels[k]
+                person = self._edge_part(seen, hsv, tr, others, area)  # where they came in, maybe
+                if person is None:
+                    return
             area = np.count_nonzero(person.mask)
-            if area == 0 or np.count_nonzero(person.mask & (labels > 0)) > 0.5 * area:
-                return  # someone found in that frame already
-            labels[person.mask & (labels == 0)] = self.tracks.index(tr) + 1
+            if area < MIN_PART_PX:
+                return
+            self.labels[k][person.mask] = self.tracks.index(tr) + 1
             tr.frames[k] = _frame_record(person)
             est = person.estimate
 
@@ -471,7 +563,9 @@ class Tracker:
         if tr.last_t >= 0:
             tr.velocity = 0.5 * tr.velocity + 0.5 * (p.hips - tr.hips) / max(t - tr.last_t, 1)
         tr.hips, tr.height, tr.last_t, tr.last = p.hips, p.box[3] - p.box[1], t, p.estimate
-        tr.colour = 0.8 * tr.colour + 0.2 * p.colour
+        tr.area = int(np.count_nonzero(p.mask))
+        if not p.edge_only:  # a sliver's colours are not the person's
+            tr.colour = 0.8 * tr.colour + 0.2 * p.colour
         if p.detected:
             tr.detector_scores.append(p.detector_score)
         tr.coasting = 0 if p.detected else tr.coasting + 1
