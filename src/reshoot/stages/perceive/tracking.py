@@ -7,10 +7,9 @@ about their size); mediapipe's landmark model runs on each proposal's region (la
 a mask and a "person here" score). Proposals that continue a track are taken first.
 Where two people overlap the model takes the more salient one in either's region: when
 it takes someone already found, it is asked again with them painted out of the frame.
-Proposals are matched to the tracks by the distance
-from where each track was heading and by the colours under its mask, and never to a
-track dressed otherwise (so two people who cross keep their ids, and a track does not
-slide onto someone walking in front). A track the detector misses for a frame follows
+Proposals are matched to the tracks by the distance from where each track was heading
+and by the colours under its mask, and never to a track dressed otherwise (so two people
+who cross keep their ids, and a track does not slide onto someone walking in front). A track the detector misses for a frame follows
 its own landmarks (the region the last frame's landmarks give); where someone walks out
 of the frame, it keeps the part of them still in it (the landmark model's mask, without
 landmarks) until it is gone. A person who left the frame or was hidden, and comes back
@@ -317,9 +316,9 @@ class Tracker:
     def _edge_part(self, est: PoseEstimate, hsv: np.ndarray, tr: _Track, others: np.ndarray,
                    before_px: int) -> _Person | None:  # fmt: skip
         """The part of ``tr``'s person left in the frame where they cross its edge and the
-        landmark model no longer takes what it sees for a person (``est``), or None. Its "person
-        here" score falls to nothing once a walker is a third in the frame, but its mask
-        still covers what is there (the synthetic track-2p's walkers: IoU 0.83-0.94 down to
+        landmark model (``est``) no longer takes what it sees for a person, or None. Its
+        "person here" score falls to nothing once a walker is a third in the frame, but its
+        mask still covers what is there (the synthetic track-2p's walkers: IoU 0.83-0.94 down to
         1000 pixels, score 0.00-0.18). Taken when that mask, less ``others`` (pixels of
         people found already), touches the frame's edge, is dressed as the track, and is
         at most ``edge_growth`` times ``before_px`` (the area of the track's mask in the
@@ -450,12 +449,12 @@ class Tracker:
                      known: list[_Track]) -> list[tuple[Roi, float | None, _Person | None]]:  # fmt: skip
         """The detector's people in this frame: per detection its region (:meth:`_upright`),
         its score (None where it was turned over) and the landmark model's person there
-        (None: nobody), in the order they are taken: first
-        those who continue a track best, then by score. Where two people stand close the
-        detector may also place one between them, whose region the landmark model fills
-        with parts of both (the synthetic arc-2p: a mask 0.38 / 0.28 IoU against the two,
-        scoring 0.91, above the 0.74 of one of them seen whole); taken first it hides the
-        one seen whole, taken after it is looked at again with them painted out."""
+        (None: nobody), in the order they are taken: first those who continue a track best,
+        then by score. Where two people stand close the detector may also place one between
+        them, whose region the landmark model fills with parts of both (the synthetic
+        arc-2p: a mask 0.38 / 0.28 IoU against the two, scoring 0.91, above the 0.74 of one
+        of them seen whole); taken first it hides the one seen whole, taken after it is
+        looked at again with them painted out."""
         looks = []
         for det in self.detect(rgb, regions):
             try:
