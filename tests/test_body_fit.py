@@ -147,3 +147,10 @@ def test_silhouettes_around_an_actor_see_it_through_the_window():
     assert masks.frames(slice(1, 2)).target.shape == (1, 64, 64)
     nowhere = Silhouettes.around(labels, 1, K, np.full((2, 4), np.nan), size=32)
     assert not nowhere.known.any() and not nowhere.target.any()
+    # a body whose vertices come near the camera's plane projects thousands of pixels
+    # across: the window goes no further than half a frame beyond the frame (the
+    # synthetic pull-out's first frames: 24,000 px, the body step 66 s instead of 4)
+    huge = Silhouettes.around(labels, 1, K, np.array([[-30000.0, -20000.0, 130.0, 90.0]] * 2), size=64)
+    clipped = Silhouettes.around(labels, 1, K, np.array([[-80.0, -45.0, 130.0, 90.0]] * 2), size=64)
+    assert np.array_equal(huge.K, clipped.K) and np.array_equal(huge.target, clipped.target)
+    assert huge.target.any() and np.array_equal(huge.known, clipped.known)

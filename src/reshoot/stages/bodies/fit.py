@@ -133,7 +133,9 @@ class Silhouettes:
             return cv2.resize(m.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
 
         for t in range(T):
-            x0, y0, x1, y1 = boxes[t]
+            # no further than half a frame beyond the frame: all unknown there (a body whose
+            # vertices come near the camera's plane projects thousands of pixels across)
+            x0, y0, x1, y1 = np.clip(boxes[t], [-W / 2, -H / 2] * 2, [1.5 * W, 1.5 * H] * 2)
             side = max(x1 - x0, y1 - y0) * (1.0 + 2.0 * margin)
             if not np.isfinite(side) or side < 1.0:
                 continue  # nowhere to look: nothing known
