@@ -132,14 +132,16 @@ def test_detections_that_continue_a_track_are_taken_first_and_upright():
     between, whole = detection(0.91, (150.0, 120.0), -60.0), detection(0.74, (103.0, 120.0), -60.0)
     stranger = detection(0.95, (260.0, 120.0), -60.0)  # on no track: after those on one, whatever its score
     detections[:] = [between, stranger, whole]
-    order = [roi.centre_px[0] for roi, _, _ in tracker._first_looks(rgb, hsv, [], [track])]
+    looks = tracker._first_looks(rgb, hsv, [], [track])
+    order = [roi.centre_px[0] for roi, _, _, _ in looks]
     assert order == [103.0, 150.0, 260.0]  # by how well they continue the track, then by score
+    assert [on is track for *_, on in looks] == [True, True, False]
 
     detections[:] = [detection(0.66, (104.0, 118.0), +60.0)]  # upside down, on the track
-    ((roi, score, person),) = tracker._first_looks(rgb, hsv, [], [track])
+    ((roi, score, person, _),) = tracker._first_looks(rgb, hsv, [], [track])
     assert roi.up == upright.up and roi.centre_px == (104.0, 118.0) and score is None and not person.detected
     detections[:] = [detection(0.66, (250.0, 118.0), +60.0)]  # upside down, on no track: as the detector has it
-    ((roi, score, _),) = tracker._first_looks(rgb, hsv, [], [track])
+    ((roi, score, _, _),) = tracker._first_looks(rgb, hsv, [], [track])
     assert roi.up == pytest.approx((0.0, 1.0)) and score == 0.66
 
 

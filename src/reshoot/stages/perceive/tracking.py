@@ -167,6 +167,8 @@ class _Track:
     """frames since the detector last found this person"""
     area: int = 0
     """pixels of the last mask"""
+    mask: np.ndarray | None = None
+    """(H, W) bool: the last mask"""
     frames: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     """t -> (kpts (33, 2), conf (33,), box (4,), world landmarks (33, 3))"""
 
@@ -374,21 +376,28 @@ class Tracker:
                 _trim(p, q.mask, hsv)
 
     def _another(self, rgb: np.ndarray, hsv: np.ndarray, roi: Roi, found: list[_Person],
-                 detector_score: float | None = None, first: _Person | None = None) -> _Person | None:  # fmt: skip
+                 detector_score: float | None = None, first: _Person | None = None,
+                 keep: np.ndarray | None = None) -> _Person | None:  # fmt: skip
         """The person in ``roi`` who is not one of ``found``, or None. Where two people
         overlap, the landmark model takes the more salient one in either's region (the
         one in front, usually): when it takes someone already found, it looks again with
         them painted out of the frame, and what it sees then must not be them either.
-        ``first``: the model's person in ``roi`` already looked for."""
+        ``first``: the model's person in ``roi`` already looked for. ``keep``: where the
+        person looked for is expected (:meth:`_expected`), not painted out: the mask of one
+        found may hold them too (one in front of another, in the region of either)."""
         person = first or self._person(self._look(rgb, roi), hsv, detector_score)
         if person is None:
             return None
         if not any(self._same_person(person, q) for q in found):
             self._trim_unions(person, found, hsv)
             return person
-        person = self._person(self._look(rgb, roi, [q.mask for q in found]), hsv, detector_score)
-        if person is None or any(self._same_person(person, q) for q in found) or self._inside_someone(person, found):
+        hide = [q.mask if keep is None else q.mask & ~keep for q in found]
+        person = self._person(self._look(rgb, roi, hide), hsv, detector_score)
+        if person is None or any(self._same_person(person, q) for q in found):
             return None
+        if self._inside_someone(person, [q for q in found if not self._in_union(person, q)]):
+            return None
+        self._trim_unions(person, found, hsv)
         return person
 
     def _inside_someone(self, p: _Person, people: list[_Person]) -> bool:
@@ -407,8 +416,8 @@ class Tracker:
         live = [tr for tr in self.tracks if t - tr.last_t <= cfg.max_gap_frames]
         regions = [self._region(tr, t) for tr in live if tr.last_t == t - 1]
         known = [tr for tr in self.tracks if tr in live or self._reidentifiable(tr, t)]
-        for roi, score, first in self._first_looks(rgb, hsv, regions, known):
-            person = self._another(rgb, hsv, roi, proposals, score, first)
+        for roi, score, first, tr in self._first_looks(rgb, hsv, regions, known):
+            person = self._another(rgb, hsv, roi, proposals, score, first, None if tr is None else self._expected(tr, t))
             if person is not None:
                 proposals.append(person)
         self._assign(proposals, known, t)
@@ -416,7 +425,7 @@ class Tracker:
         for tr in live:
             if any(p.track is tr for p in proposals) or tr.last_t != t - 1 or tr.coasting >= cfg.max_coast_frames:
                 continue
-            person = self._another(rgb, hsv, tr.last.next_roi, proposals)
+            person = self._another(rgb, hsv, tr.last.next_roi, proposals, keep=self._expected(tr, t))
             if person is not None and _colour_distance(person.colour, tr.colour) > cfg.coast_colour_distance:
                 continue  # the region has slid onto someone or something else
             if person is None:  # leaving the frame, maybe
@@ -446,10 +455,10 @@ class Tracker:
         self.t += 1
 
     def _first_looks(self, rgb: np.ndarray, hsv: np.ndarray, regions: Sequence[Region],
-                     known: list[_Track]) -> list[tuple[Roi, float | None, _Person | None]]:  # fmt: skip
+                     known: list[_Track]) -> list[tuple[Roi, float | None, _Person | None, _Track | None]]:  # fmt: skip
         """The detector's people in this frame: per detection its region (:meth:`_upright`),
-        its score (None where it was turned over) and the landmark model's person there
-        (None: nobody), in the order they are taken: first those who continue a track best,
+        its score (None where it was turned over), the landmark model's person there
+        (None: nobody) and the track it lies on (:meth:`_track_at`), in the order they are taken: first those who continue a track best,
         then by score. Where two people stand close the detector may also place one between
         them, whose region the landmark model fills with parts of both (the synthetic
         arc-2p: a mask 0.38 / 0.28 IoU against the two, scoring 0.91, above the 0.74 of one
@@ -461,30 +470,51 @@ class Tracker:
                 seen = Roi.around_body(det.keypoints_px[0], det.keypoints_px[1])
             except ShapeError:
                 continue
-            roi = self._upright(seen, known)
+            on = self._track_at(seen, known)
+            roi = self._upright(seen, on)
             # the score of a reading upside down is not one of the person: the detection only places them
             score = det.score if roi is seen else None
             person = self._person(self._look(rgb, roi), hsv, score)
             cost = min((self._cost(person, tr, self.t) for tr in known), default=np.inf) if person else np.inf
-            looks.append((cost if cost <= self.cfg.match_cost else np.inf, -det.score, roi, score, person))
+            looks.append((cost if cost <= self.cfg.match_cost else np.inf, -det.score, roi, score, person, on))
         looks.sort(key=lambda look: look[:2])
-        return [(roi, score, person) for *_, roi, score, person in looks]
+        return [(roi, score, person, on) for *_, roi, score, person, on in looks]
 
-    def _upright(self, roi: Roi, known: list[_Track]) -> Roi:
-        """``roi`` turned the way up of the track it lies on (seen in the last few frames,
-        its hips within ``match_cost`` body heights), where the detector has the body's
-        axis more than a right angle from that track's: a body does not turn over between
-        two frames, and the detector does put some upside down (small people in the real
-        structuralize clip, 0.6-0.7 beside an upright 0.6 of the same person), where the
-        landmark model follows the region's up and finds a person without legs."""
+    def _track_at(self, roi: Roi, known: list[_Track]) -> _Track | None:
+        """The track whose hips are heading nearest ``roi``'s centre, within ``match_cost``
+        body heights, among those seen in the last few frames; None where none is."""
         t = self.t
         near = [(np.linalg.norm(np.asarray(roi.centre_px) - tr.predicted_hips(t)) / max(tr.height, 1.0), tr)
                 for tr in known if tr.last is not None and t - tr.last_t <= 3]  # fmt: skip
         near = [(d, tr) for d, tr in near if d <= self.cfg.match_cost]
-        if not near:
+        return min(near, key=lambda x: x[0])[1] if near else None
+
+    @staticmethod
+    def _upright(roi: Roi, tr: _Track | None) -> Roi:
+        """``roi`` turned the way up of the track it lies on (``tr``), where the detector
+        has the body's axis more than a right angle from that track's: a body does not
+        turn over between two frames, and the detector does put some upside down (small
+        people in the real structuralize clip, 0.6-0.7 beside an upright 0.6 of the same
+        person), where the landmark model follows the region's up and finds a person
+        without legs."""
+        if tr is None:
             return roi
-        up = min(near, key=lambda x: x[0])[1].last.next_roi.up
+        up = tr.last.next_roi.up
         return roi if np.dot(roi.up, up) >= 0 else Roi(roi.centre_px, roi.size_px, up)
+
+    def _expected(self, tr: _Track, t: int) -> np.ndarray | None:
+        """(H, W) bool: where ``tr``'s person should be in frame ``t``: their last mask
+        moved as their hips were moving, widened by a tenth of their height; None without
+        a mask."""
+        import cv2
+
+        if tr.mask is None or not tr.area:
+            return None
+        dx, dy = tr.predicted_hips(t) - tr.hips
+        moved = cv2.warpAffine(tr.mask.astype(np.uint8), np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]]),
+                               (self.width, self.height), flags=cv2.INTER_NEAREST)  # fmt: skip
+        r = max(int(0.1 * tr.height), 1)
+        return cv2.dilate(moved, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))).astype(bool)
 
     def _backfill(self, tr: _Track, est: PoseEstimate, stop: int) -> None:
         """Follow ``tr`` backwards from its landmarks ``est`` in this frame through the
@@ -562,7 +592,7 @@ class Tracker:
         if tr.last_t >= 0:
             tr.velocity = 0.5 * tr.velocity + 0.5 * (p.hips - tr.hips) / max(t - tr.last_t, 1)
         tr.hips, tr.height, tr.last_t, tr.last = p.hips, p.box[3] - p.box[1], t, p.estimate
-        tr.area = int(np.count_nonzero(p.mask))
+        tr.mask, tr.area = p.mask, int(np.count_nonzero(p.mask))
         if not p.edge_only:  # a sliver's colours are not the person's
             tr.colour = 0.8 * tr.colour + 0.2 * p.colour
         if p.detected:
