@@ -9,10 +9,10 @@ Where two people overlap the model takes the more salient one in either's region
 it takes someone already found, it is asked again with them painted out of the frame.
 Proposals are matched to the tracks by the distance from where each track was heading
 and by the colours under its mask, and never to a track dressed otherwise (so two people
-who cross keep their ids, and a track does not slide onto someone walking in front). A track the detector misses for a frame follows
-its own landmarks (the region the last frame's landmarks give); where someone walks out
-of the frame, it keeps the part of them still in it (the landmark model's mask, without
-landmarks) until it is gone. A person who left the frame or was hidden, and comes back
+who cross keep their ids, and a track does not slide onto someone walking in front). A
+track the detector misses for a frame follows its own landmarks (the region the last
+frame's landmarks give); where someone walks out of the frame, it keeps the part of them
+still in it (the landmark model's mask, without landmarks) until it is gone. A person who left the frame or was hidden, and comes back
 elsewhere, is re-identified by colours alone. A track that starts or comes back is
 followed backwards through the frames before, by its own landmarks with the people found
 there painted out, and at the frame's edge by its mask, for as long as they see it
@@ -377,20 +377,22 @@ class Tracker:
 
     def _another(self, rgb: np.ndarray, hsv: np.ndarray, roi: Roi, found: list[_Person],
                  detector_score: float | None = None, first: _Person | None = None,
-                 keep: np.ndarray | None = None) -> _Person | None:  # fmt: skip
+                 expect: _Track | None = None) -> _Person | None:  # fmt: skip
         """The person in ``roi`` who is not one of ``found``, or None. Where two people
         overlap, the landmark model takes the more salient one in either's region (the
         one in front, usually): when it takes someone already found, it looks again with
         them painted out of the frame, and what it sees then must not be them either.
-        ``first``: the model's person in ``roi`` already looked for. ``keep``: where the
-        person looked for is expected (:meth:`_expected`), not painted out: the mask of one
-        found may hold them too (one in front of another, in the region of either)."""
+        ``first``: the model's person in ``roi`` already looked for. ``expect``: the track
+        of the person looked for; where it is expected (:meth:`_expected`) nothing is
+        painted out: the mask of one found may hold them too (one in front of another, in
+        the region of either)."""
         person = first or self._person(self._look(rgb, roi), hsv, detector_score)
         if person is None:
             return None
         if not any(self._same_person(person, q) for q in found):
             self._trim_unions(person, found, hsv)
             return person
+        keep = self._expected(expect, self.t) if expect is not None else None
         hide = [q.mask if keep is None else q.mask & ~keep for q in found]
         person = self._person(self._look(rgb, roi, hide), hsv, detector_score)
         if person is None or any(self._same_person(person, q) for q in found):
@@ -417,7 +419,7 @@ class Tracker:
         regions = [self._region(tr, t) for tr in live if tr.last_t == t - 1]
         known = [tr for tr in self.tracks if tr in live or self._reidentifiable(tr, t)]
         for roi, score, first, tr in self._first_looks(rgb, hsv, regions, known):
-            person = self._another(rgb, hsv, roi, proposals, score, first, None if tr is None else self._expected(tr, t))
+            person = self._another(rgb, hsv, roi, proposals, score, first, tr)
             if person is not None:
                 proposals.append(person)
         self._assign(proposals, known, t)
@@ -425,7 +427,7 @@ class Tracker:
         for tr in live:
             if any(p.track is tr for p in proposals) or tr.last_t != t - 1 or tr.coasting >= cfg.max_coast_frames:
                 continue
-            person = self._another(rgb, hsv, tr.last.next_roi, proposals, keep=self._expected(tr, t))
+            person = self._another(rgb, hsv, tr.last.next_roi, proposals, expect=tr)
             if person is not None and _colour_distance(person.colour, tr.colour) > cfg.coast_colour_distance:
                 continue  # the region has slid onto someone or something else
             if person is None:  # leaving the frame, maybe
@@ -513,8 +515,16 @@ class Tracker:
         dx, dy = tr.predicted_hips(t) - tr.hips
         moved = cv2.warpAffine(tr.mask.astype(np.uint8), np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]]),
                                (self.width, self.height), flags=cv2.INTER_NEAREST)  # fmt: skip
-        r = max(int(0.1 * tr.height), 1)
-        return cv2.dilate(moved, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))).astype(bool)
+        box = mask_box(moved)
+        if not np.isfinite(box).all():
+            return None
+        r = max(int(0.1 * tr.height), 1)  # widened around the mask's box only: a wide kernel over the frame is slow
+        x0, y0 = max(int(box[0]) - r, 0), max(int(box[1]) - r, 0)
+        x1, y1 = min(int(box[2]) + r, self.width), min(int(box[3]) + r, self.height)
+        out = np.zeros((self.height, self.width), bool)
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        out[y0:y1, x0:x1] = cv2.dilate(moved[y0:y1, x0:x1], kernel).astype(bool)
+        return out
 
     def _backfill(self, tr: _Track, est: PoseEstimate, stop: int) -> None:
         """Follow ``tr`` backwards from its landmarks ``est`` in this frame through the
