@@ -1,8 +1,8 @@
 """Every person, frame by frame, with an identity that holds: detections, landmarks and
 masks tied into tracks.
 
-Per frame: the detector proposes people, looking besides where each track is heading
-(a person cut by the frame's edge scores low in the whole frame but is found in a window
+Per frame: the detector proposes people, looking besides where each track is heading (a
+person cut by the frame's edge scores low in the whole frame but is found in a window
 about their size); mediapipe's landmark model runs on each proposal's region (landmarks,
 a mask and a "person here" score). Proposals that continue a track are taken first.
 Where two people overlap the model takes the more salient one in either's region: when
@@ -12,13 +12,14 @@ and by the colours under its mask, and never to a track dressed otherwise (so tw
 who cross keep their ids, and a track does not slide onto someone walking in front). A
 track the detector misses for a frame follows its own landmarks (the region the last
 frame's landmarks give); where someone walks out of the frame, it keeps the part of them
-still in it (the landmark model's mask, without landmarks) until it is gone. A person who left the frame or was hidden, and comes back
-elsewhere, is re-identified by colours alone. A track that starts or comes back is
-followed backwards through the frames before, by its own landmarks with the people found
-there painted out, and at the frame's edge by its mask, for as long as they see it
-(someone walking in from the edge is found a few frames after they appear). Each pixel
-then goes to one person: where masks overlap, to the one in front, whose feet are
-lower in the frame (people stand on one ground).
+still in it (the landmark model's mask, without landmarks) until it is gone. A person
+who left the frame or was hidden, and comes back elsewhere, is re-identified by colours
+alone. A track that starts or comes back is followed backwards through the frames
+before, by its own landmarks with the people found there painted out, and at the frame's
+edge by its mask, for as long as they see it (someone walking in from the edge is found
+a few frames after they appear). Each pixel then goes to one person: where masks
+overlap, to the one in front, whose feet are lower in the frame (people stand on one
+ground).
 """
 
 from __future__ import annotations
@@ -458,14 +459,15 @@ class Tracker:
 
     def _first_looks(self, rgb: np.ndarray, hsv: np.ndarray, regions: Sequence[Region],
                      known: list[_Track]) -> list[tuple[Roi, float | None, _Person | None, _Track | None]]:  # fmt: skip
-        """The detector's people in this frame: per detection its region (:meth:`_upright`),
-        its score (None where it was turned over), the landmark model's person there
-        (None: nobody) and the track it lies on (:meth:`_track_at`), in the order they are taken: first those who continue a track best,
-        then by score. Where two people stand close the detector may also place one between
-        them, whose region the landmark model fills with parts of both (the synthetic
-        arc-2p: a mask 0.38 / 0.28 IoU against the two, scoring 0.91, above the 0.74 of one
-        of them seen whole); taken first it hides the one seen whole, taken after it is
-        looked at again with them painted out."""
+        """The detector's people in this frame: per detection its region
+        (:meth:`_upright`), its score (None where it was turned over), the landmark
+        model's person there (None: nobody) and the track it lies on
+        (:meth:`_track_at`), in the order they are taken: first those who continue a
+        track best, then by score. Where two people stand close the detector may also
+        place one between them, whose region the landmark model fills with parts of both
+        (the synthetic arc-2p: a mask 0.38 / 0.28 IoU against the two, scoring 0.91,
+        above the 0.74 of one of them seen whole); taken first it hides the one seen
+        whole, taken after it is looked at again with them painted out."""
         looks = []
         for det in self.detect(rgb, regions):
             try:

@@ -51,7 +51,7 @@ import numpy as np
 
 from reshoot.errors import InputError
 from reshoot.render.nerf import NerfConfig
-from reshoot.shot import Shot
+from reshoot.shot import Actor, Shot
 from reshoot.stages.bodies.fit import FitConfig, Silhouettes
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ class RefineConfig:
     threads: int = 2
 
 
-def _shown(actor) -> np.ndarray:
+def _shown(actor: Actor) -> np.ndarray:
     """(T,) bool: the frames an actor's body is drawn in: where the actor is in the shot,
     from the first to the last frame its body was fitted on. Beyond those the body is
     held, not seen (someone walking out of the frame: the part of them still in it has
