@@ -133,32 +133,6 @@ def test_an_actor_seen_for_three_frames_gets_a_flagged_body(adult_and_child):
     assert np.isfinite(child.joints_world).all()
 
 
-def test_a_body_walks_on_a_little_beyond_the_frames_it_was_fitted_on():
-    """Someone walking out of the frame is fitted until their torso leaves it, and the
-    part of them still in it is theirs a few frames longer: beyond the frames it was
-    fitted on, the body goes on at the pace of its last (first) frames, in their pose, for
-    ``CARRY_FRAMES`` frames, then is held; none of those frames counts as observed."""
-    from reshoot.stages.bodies.fit import TrackFit
-    from reshoot.stages.bodies.stage import CARRY_FRAMES, _padded_fit
-
-    n, T, span = 20, 60, slice(10, 30)
-    walk = np.array([0.05, 0.0, 0.01])  # metres a frame, camera coordinates
-    root = np.tile(np.eye(4), (n, 1, 1))
-    root[:, :3, 3] = [0.0, 1.0, 6.0] + np.arange(n)[:, None] * walk
-    joints = root[:, None, :3, 3] + np.array([[0.0, -0.5, 0.0], [0.0, 0.5, 0.0]])
-    fit = TrackFit(phenotype={}, bone_rotvec=np.zeros((n, 2, 3)), T_cam_root=root, joints_cam=joints,
-                   landmarks_cam=joints, soles_cam=joints, sole_left=np.array([True, False]), observed=np.ones(n, bool),
-                   feet_seen=np.ones(n, bool), reprojection_px=np.ones(n), seconds=0.0)  # fmt: skip
-    padded = _padded_fit(fit, span, T)
-    x = padded.T_cam_root[:, :3, 3]
-    assert np.allclose(x[span], root[:, :3, 3])
-    assert np.allclose(x[30:], root[-1, :3, 3] + np.minimum(np.arange(1, 31), CARRY_FRAMES)[:, None] * walk)
-    assert np.allclose(x[:10], root[0, :3, 3] - np.minimum(np.arange(10, 0, -1), CARRY_FRAMES)[:, None] * walk)
-    for points in (padded.joints_cam, padded.landmarks_cam, padded.soles_cam):  # they ride with the root
-        assert np.allclose(points - x[:, None], joints[0] - root[0, :3, 3])
-    assert not padded.observed[:10].any() and not padded.observed[30:].any() and padded.observed[span].all()
-
-
 def test_an_actor_never_seen_gets_no_body(adult_and_child):
     shot = _as_camera_stage_left_it(adult_and_child, ground=True)
     shot.actors[1].observations.kpts_conf[:] = 0.0

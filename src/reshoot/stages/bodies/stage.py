@@ -255,39 +255,9 @@ def bodies(shot: Shot, cfg: BodiesConfig | None = None, progress: Callable[[int,
     return shot
 
 
-CARRY_FRAMES = 12
-"""beyond the frames it was fitted on, a body keeps moving as it was for this many frames
-(half a second at 24 fps) before it is held: someone walking out of the frame, whose part
-still in it the perceive stage keeps, walks on"""
-CARRY_VELOCITY_FRAMES = 8
-"""... at the root's mean velocity over this many frames at that end"""
-
-
-def _carried(x: np.ndarray, span: slice, T: int) -> np.ndarray:
-    """(T, 3): per frame, the shift of a body held beyond ``span`` (``x``: (n, 3) its
-    root's positions over ``span``, camera coordinates) that carries it on at the velocity
-    of its last (first) ``CARRY_VELOCITY_FRAMES`` frames for ``CARRY_FRAMES`` frames, then
-    holds it; zero over ``span``."""
-    shift = np.zeros((T, 3))
-    n = len(x)
-    k = min(CARRY_VELOCITY_FRAMES, n - 1)
-    if k < 1:
-        return shift
-    after = np.arange(span.stop, T) - (span.stop - 1)  # frames past the last fitted one
-    shift[span.stop :] = (x[-1] - x[-1 - k]) / k * np.minimum(after, CARRY_FRAMES)[:, None]
-    before = span.start - np.arange(span.start)  # frames before the first
-    shift[: span.start] = (x[0] - x[k]) / k * np.minimum(before, CARRY_FRAMES)[:, None]
-    return shift
-
-
 def _padded_fit(fit: TrackFit, span: slice, T: int) -> TrackFit:
-    """A ``TrackFit`` over ``span`` extended to the whole shot: beyond its ends the body
-    moves on as it was for a little (``CARRY_FRAMES``), in the pose of the end frame,
-    then is held; those frames count as neither observed nor showing the feet. On the
-    synthetic track-2p, whose walkers leave the frame at its sides, the frames after the
-    last fitted one were 370-480 mm off (W-MPJPE) held. Carried, bodies then refine on
-    four renders: person IoU 0.005-0.01 better, 2D joints 0.3-1.1 px, W-MPJPE within 1 mm
-    (the last fitted frames, the walker half out of the frame, set the pace poorly)."""
+    """A ``TrackFit`` over ``span`` extended to the whole shot (held at the ends; those
+    frames count as neither observed nor showing the feet)."""
     from dataclasses import replace
 
     def pad_mask(m: np.ndarray) -> np.ndarray:
@@ -295,16 +265,9 @@ def _padded_fit(fit: TrackFit, span: slice, T: int) -> TrackFit:
         out[span] = m
         return out
 
-    shift = _carried(fit.T_cam_root[:, :3, 3], span, T)
-    T_cam_root = _pad(fit.T_cam_root, span, T)
-    T_cam_root[:, :3, 3] += shift
-
-    def carried(points: np.ndarray) -> np.ndarray:
-        return _pad(points, span, T) + shift[:, None]
-
     return replace(
-        fit, bone_rotvec=_pad(fit.bone_rotvec, span, T), T_cam_root=T_cam_root,
-        joints_cam=carried(fit.joints_cam), landmarks_cam=carried(fit.landmarks_cam),
-        soles_cam=carried(fit.soles_cam), observed=pad_mask(fit.observed), feet_seen=pad_mask(fit.feet_seen),
+        fit, bone_rotvec=_pad(fit.bone_rotvec, span, T), T_cam_root=_pad(fit.T_cam_root, span, T),
+        joints_cam=_pad(fit.joints_cam, span, T), landmarks_cam=_pad(fit.landmarks_cam, span, T),
+        soles_cam=_pad(fit.soles_cam, span, T), observed=pad_mask(fit.observed), feet_seen=pad_mask(fit.feet_seen),
         reprojection_px=np.concatenate([np.full(span.start, np.nan), fit.reprojection_px, np.full(T - span.stop, np.nan)]),
     )  # fmt: skip
