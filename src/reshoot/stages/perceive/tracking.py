@@ -176,6 +176,10 @@ class _Track:
     def predicted_hips(self, t: int) -> np.ndarray:
         return self.hips + self.velocity * min(t - self.last_t, 3)  # extrapolate a few frames at most
 
+    def heights_from(self, xy: np.ndarray, t: int) -> float:
+        """How far ``xy`` (pixels) is from where this track's hips are heading in frame ``t``, in body heights."""
+        return float(np.linalg.norm(np.asarray(xy) - self.predicted_hips(t)) / max(self.height, 1.0))
+
 
 @dataclass
 class _Person:
@@ -420,6 +424,8 @@ class Tracker:
         regions = [self._region(tr, t) for tr in live if tr.last_t == t - 1]
         known = [tr for tr in self.tracks if tr in live or self._reidentifiable(tr, t)]
         for roi, score, first, tr in self._first_looks(rgb, hsv, regions, known):
+            if first is None:
+                continue  # the landmark model saw nobody there
             person = self._another(rgb, hsv, roi, proposals, score, first, tr)
             if person is not None:
                 proposals.append(person)
@@ -488,8 +494,7 @@ class Tracker:
         """The track whose hips are heading nearest ``roi``'s centre, within ``match_cost``
         body heights, among those seen in the last few frames; None where none is."""
         t = self.t
-        near = [(np.linalg.norm(np.asarray(roi.centre_px) - tr.predicted_hips(t)) / max(tr.height, 1.0), tr)
-                for tr in known if tr.last is not None and t - tr.last_t <= 3]  # fmt: skip
+        near = [(tr.heights_from(roi.centre_px, t), tr) for tr in known if tr.last is not None and t - tr.last_t <= 3]
         near = [(d, tr) for d, tr in near if d <= self.cfg.match_cost]
         return min(near, key=lambda x: x[0])[1] if near else None
 
@@ -581,7 +586,7 @@ class Tracker:
             return np.inf
         cost = np.inf
         if t - tr.last_t <= cfg.max_gap_frames:
-            cost = np.linalg.norm(p.hips - tr.predicted_hips(t)) / max(tr.height, 1.0) + cfg.colour_weight * colour
+            cost = tr.heights_from(p.hips, t) + cfg.colour_weight * colour
         if self._reidentifiable(tr, t) and colour <= cfg.reid_colour_distance:
             cost = min(cost, cfg.reid_cost + cfg.colour_weight * colour)
         return float(cost)
