@@ -230,9 +230,32 @@ def test_feet_folded_into_the_frame_of_an_actor_cut_by_its_bottom_edge_are_not_t
     kpts[:, 27:33, 1] = [[520] * 6, [420] * 6, [420] * 6]  # feet: at the edge, at hip height (twice)
     boxes = np.array([[380, 200, 460, 540], [380, 200, 460, 540], [380, 200, 460, 470]], float)
     obs = ActorObservations("mediapipe33", kpts, np.full((3, 33), 0.9), boxes)
-    conf = trusted_confidence(obs, H)
+    conf = trusted_confidence(obs, 960, H)
     feet = conf[:, 27:33]
     assert (feet[0] == 0.9).all()  # cut by the edge, feet guessed at it: kept
     assert (feet[1] == 0.0).all()  # cut by the edge, feet at hip height: folded into the frame
     assert (feet[2] == 0.9).all()  # the whole actor in the frame: the feet are seen
     assert (conf[:, :27] == 0.9).all() and obs.kpts_conf.min() == 0.9  # nothing else touched, the input kept
+
+
+def test_a_body_folded_up_at_the_frames_side_is_not_trusted():
+    from reshoot.shot import ActorObservations
+    from reshoot.stages.bodies.stage import trusted_confidence
+
+    W, H, T = 960, 540, 30
+    torso = np.full(T, 150.0)
+    torso[10] = 60.0  # bending over, whole in the frame: a pose, not a fold
+    torso[24:] = [140, 120, 85, 60, 40, 30]  # walking out at the right, the last four folded up
+    kpts = np.zeros((T, 33, 2))
+    kpts[:, [23, 24]] = [[800, 400], [830, 400]]
+    kpts[:, [11, 12], 0] = [800, 830]
+    kpts[:, [11, 12], 1] = 400 - torso[:, None]
+    boxes = np.tile([760.0, 200.0, 870.0, 530.0], (T, 1))
+    boxes[24:, 2] = W  # cut by the right side
+    obs = ActorObservations("mediapipe33", kpts, np.full((T, 33), 0.9), boxes)
+    conf = trusted_confidence(obs, W, H)
+    folded = (conf == 0).all(1)
+    assert folded.tolist() == [False] * 26 + [True] * 4
+    assert (conf[~folded] == 0.9).all() and obs.kpts_conf.min() == 0.9  # the rest, and the input, untouched
+    always = ActorObservations("mediapipe33", kpts, np.full((T, 33), 0.9), np.tile([0.0, 200.0, 110.0, 530.0], (T, 1)))
+    assert (trusted_confidence(always, W, H) == 0.9).all()  # at the side all along: nothing to compare with

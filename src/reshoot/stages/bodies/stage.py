@@ -35,9 +35,14 @@ image height) runs out of the frame there"""
 FOOT_ABOVE_EDGE = 0.5
 """... and a foot of such an actor placed this many torso lengths (shoulders to hips,
 about a foot's length and a half) above that edge is folded into the frame"""
+FOLDED_TORSO = 0.6
+"""an actor cut by the frame's side whose torso is shorter than this share of its length
+in the frames around, where the actor is whole in the frame, is folded up by the detector"""
+TORSO_WINDOW = 15
+"""frames either side in which that length is taken (the median)"""
 
 
-def trusted_confidence(obs: ActorObservations, height: int) -> np.ndarray:
+def trusted_confidence(obs: ActorObservations, width: int, height: int) -> np.ndarray:
     """(T, 33) the keypoints' confidences as the fit should take them. In frames where the
     actor runs out of the bottom of the frame (a close-up, someone walking up to the
     camera) the feet are at or below its edge; the detector's ankles, heels and toes
@@ -45,13 +50,30 @@ def trusted_confidence(obs: ActorObservations, height: int) -> np.ndarray:
     the frame (on the synthetic pull-out it put the ankles at hip height with confidence
     0.5, the fit folded the legs and stood the body 40 to 60 % too far) and get none.
     Feet guessed at or beyond the edge are kept: there the detector carries the legs on
-    as they point (the synthetic push-in's close-ups: 5 px off)."""
+    as they point (the synthetic push-in's close-ups: 5 px off).
+
+    Where the actor runs out of the frame's side, the detector may fold the whole body
+    into what is left: on the synthetic track-2p's walker leaving the frame it put the
+    shoulders down at the hips (torso 56 -> 39 -> 19 px in three frames) with confidence
+    1.0, and the fit took the body 8 -> 20 m away (truth 7). A frame whose torso is
+    shorter than ``FOLDED_TORSO`` of its median length over the frames within
+    ``TORSO_WINDOW`` where the actor is whole in the frame keeps no keypoint: the fit
+    bridges it."""
     conf = obs.kpts_conf.copy()
     xy = obs.kpts2d_px
     torso = np.linalg.norm(xy[:, [11, 12]].mean(1) - xy[:, [23, 24]].mean(1), axis=-1)
     cut = obs.boxes_xyxy_px[:, 3] >= height * (1.0 - CUT_MARGIN)
     folded = cut[:, None] & (xy[:, FOOT_LANDMARKS, 1] < height - FOOT_ABOVE_EDGE * torso[:, None])
     conf[:, FOOT_LANDMARKS] = np.where(folded, 0.0, conf[:, FOOT_LANDMARKS])
+    boxes = obs.boxes_xyxy_px
+    side = (boxes[:, 0] <= width * CUT_MARGIN) | (boxes[:, 2] >= width * (1.0 - CUT_MARGIN))
+    seen = (obs.kpts_conf[:, list(TORSO)] >= MIN_TORSO_CONF).all(1)
+    whole = seen & ~side
+    for t in np.flatnonzero(side & seen):
+        near = slice(max(t - TORSO_WINDOW, 0), t + TORSO_WINDOW + 1)
+        around = torso[near][whole[near]]
+        if len(around) >= 3 and torso[t] < FOLDED_TORSO * np.median(around):
+            conf[t] = 0.0
     return conf
 
 
@@ -120,7 +142,7 @@ def camera_space_bodies(shot: Shot, cfg: FitConfig | None = None,
             continue
         span = _span(seen)
         kpts3d = obs.kpts3d_m[span] if obs.kpts3d_m is not None else None
-        conf = trusted_confidence(obs, shot.video.height)
+        conf = trusted_confidence(obs, shot.video.width, shot.video.height)
         try:
             fit = fit_track(obs.kpts2d_px[span], conf[span], K[span], kpts3d, cfg)
         except InputError as exc:
@@ -178,7 +200,7 @@ def camera_space_from_world(shot: Shot, T_world_cam: np.ndarray, placed: dict[st
         span = _span(body.observed) if body.observed is not None and body.observed.any() else slice(0, shot.num_frames)
         start = FitStart(pheno, rotvec[span], T_cam_root[span])
         masks = (silhouettes or {}).get(k)
-        fit = fit_track(obs.kpts2d_px[span], trusted_confidence(obs, shot.video.height)[span], K[span],
+        fit = fit_track(obs.kpts2d_px[span], trusted_confidence(obs, shot.video.width, shot.video.height)[span], K[span],
                         obs.kpts3d_m[span] if obs.kpts3d_m is not None else None, cfg,
                         silhouettes=masks.frames(span) if masks is not None else None, start=start)  # fmt: skip
         out.actors.append(k)

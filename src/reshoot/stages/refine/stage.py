@@ -264,7 +264,7 @@ class _Scene:
             self.landmarks.append(kmap(V, torch.from_numpy(posed.bone_heads_world).float()) if fits_map else None)
             self.drawn.append(torch.from_numpy(self.shown[k]).float())
             obs = actor.observations
-            conf = trusted_confidence(obs, shot.video.height)  # a cut-off actor's feet are guesses
+            conf = trusted_confidence(obs, shot.video.width, shot.video.height)  # a cut-off actor's feet are guesses
             conf = conf * (conf >= self.min_conf) * self.shown[k][:, None]
             self.kpts.append(torch.from_numpy(obs.kpts2d_px).float())
             self.conf.append(torch.from_numpy(conf).float())
