@@ -11,16 +11,16 @@ it takes someone already found, it is asked again with them painted out of the f
 Proposals are matched to the tracks by the distance from where each track was heading
 and by the colours under its mask, and never to a track dressed otherwise (so two people
 who cross keep their ids, and a track does not slide onto someone walking in front). A
-track the detector misses for a frame follows its own landmarks (the region the last
-frame's landmarks give); where someone walks out of the frame, it keeps the part of them
-still in it (the landmark model's mask, without landmarks) until it is gone. A person
-who left the frame or was hidden, and comes back elsewhere, is re-identified by colours
-alone. A track that starts or comes back is followed backwards through the frames
-before, by its own landmarks with the people found there painted out, and at the frame's
-edge by its mask, for as long as they see it (someone walking in from the edge is found
-a few frames after they appear). Each pixel then goes to one person: where masks
-overlap, to the one in front, whose feet are lower in the frame (people stand on one
-ground).
+track the detector misses follows its own landmarks for a while (the region the last
+frame's landmarks give), and one the landmark model loses is looked for again for a few
+frames; where someone walks out of the frame, it keeps the part of them still in it (the
+landmark model's mask, without landmarks) until it is gone. A person who left the frame
+or was hidden, and comes back elsewhere, is re-identified by colours alone. A track that
+starts or comes back is followed backwards through the frames before, by its own
+landmarks with the people found there painted out, and at the frame's edge by its mask,
+for as long as they see it (someone walking in from the edge is found a few frames after
+they appear). Each pixel then goes to one person: where masks overlap, to the one in
+front, whose feet are lower in the frame (people stand on one ground).
 """
 
 from __future__ import annotations
@@ -86,7 +86,9 @@ class TrackingConfig:
     full ``min_score`` brings them back. Structuralize's children over its 300 frames
     (with ``max_coast_frames`` 24): 204 and 235 frames in 3 and 5 runs at 0; 202 and 269
     in 4 and 9 runs at 3 or 6; 204 and 271 in 5 and 2 runs at 12. Following someone not
-    yet known to be a person kept a detection of chairs behind a child for 33 frames"""
+    yet known to be a person kept a detection of chairs behind a child for 33 frames. The
+    standard suite, one render: track-2p mask IoU 0.858 -> 0.875, arc-2p and pan-2p
+    0.002-0.003 less, the others the same"""
     coast_colour_distance: float = 0.5
     """... and only while the colours under its mask stay this close to the track's"""
     max_gap_frames: int = 24
@@ -462,7 +464,8 @@ class Tracker:
             if person is not None:
                 proposals.append(person)
         self._assign(proposals, known, t)
-        # tracks the detector missed follow their own landmarks for a while, if seen just before
+        # tracks the detector missed follow their own landmarks for a while, if seen just
+        # before (or known and lost a few frames ago)
         for tr in followed:
             if any(p.track is tr for p in proposals) or tr.coasting >= cfg.max_coast_frames:
                 continue
