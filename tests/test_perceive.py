@@ -549,24 +549,15 @@ def test_real_footage_people_the_detector_misses_for_a_while_keep_their_tracks(f
     # structuralize (426x240, blurred): over its first 150 frames the detector misses each
     # child for up to 20 frames running, and the landmark model loses one for a frame
     # now and then, while it sees them plainly in the frames around
-    from dataclasses import replace
-
     from reshoot.stages.decode import decode
-    from reshoot.stages.perceive.detector import PoseDetector
     from reshoot.stages.perceive.landmarks import PoseLandmarker
-    from reshoot.stages.perceive.stage import PerceiveConfig
+    from reshoot.stages.perceive.stage import PerceiveConfig, alternating_detector
     from reshoot.stages.perceive.tracking import track_people
 
     footage = decode(footage_dir / "mmaction2_test_video_structuralize.mp4")
     cfg = PerceiveConfig()
-    tiled, whole = PoseDetector(cfg.detector), PoseDetector(replace(cfg.detector, tiles=False))
-    calls = iter(range(10**6))
-
-    def detect(rgb, regions):
-        return (tiled if next(calls) % cfg.tile_every == 0 else whole).detect(rgb, regions)
-
     T = 150
-    tracks, _ = track_people(footage.frames(0, T), footage.video.width, footage.video.height, detect,
+    tracks, _ = track_people(footage.frames(0, T), footage.video.width, footage.video.height, alternating_detector(cfg),
                              PoseLandmarker(), cfg.tracking)  # fmt: skip
     assert len(tracks) == 2  # the two children, neither split in two
     assert all(tr.present.sum() >= 0.95 * T for tr in tracks)

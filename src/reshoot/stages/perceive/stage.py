@@ -39,15 +39,9 @@ class PerceiveConfig:
     """interpreter threads of the landmark model"""
 
 
-def perceive(footage: Footage, cfg: PerceiveConfig | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Shot:  # fmt: skip
-    """A new shot holding ``footage``'s video record, one actor per kept track (with
-    ``mediapipe33`` observations) and the instance masks. Raises :class:`InputError`
-    when nobody is found in the whole clip. ``progress(done, total)``: frames done."""
-    cfg = cfg or PerceiveConfig()
-    cfg.detector.check()
-    t0 = time.perf_counter()
-    video = footage.video
+def alternating_detector(cfg: PerceiveConfig) -> Callable[[np.ndarray, Sequence[Region]], list[PersonDetection]]:
+    """The detector the tracker calls once per frame: over the frame and its tiles every
+    ``cfg.tile_every``-th call (the first included), over the whole frame only between."""
     if cfg.tile_every < 1 or cfg.tile_every > cfg.tracking.max_coast_frames:
         raise InputError(f"tile_every must be 1 to max_coast_frames ({cfg.tracking.max_coast_frames}), received {cfg.tile_every}")
     tiled = PoseDetector(cfg.detector)
@@ -57,7 +51,19 @@ def perceive(footage: Footage, cfg: PerceiveConfig | None = None,
     def detect(rgb: np.ndarray, regions: Sequence[Region]) -> list[PersonDetection]:
         return (tiled if next(calls) % cfg.tile_every == 0 else whole).detect(rgb, regions)
 
-    tracks, labels = track_people(footage.frames(), video.width, video.height, detect,
+    return detect
+
+
+def perceive(footage: Footage, cfg: PerceiveConfig | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Shot:  # fmt: skip
+    """A new shot holding ``footage``'s video record, one actor per kept track (with
+    ``mediapipe33`` observations) and the instance masks. Raises :class:`InputError`
+    when nobody is found in the whole clip. ``progress(done, total)``: frames done."""
+    cfg = cfg or PerceiveConfig()
+    cfg.detector.check()
+    t0 = time.perf_counter()
+    video = footage.video
+    tracks, labels = track_people(footage.frames(), video.width, video.height, alternating_detector(cfg),
                                   PoseLandmarker(cfg.landmark_threads), cfg.tracking,
                                   progress and (lambda n: progress(n, video.num_frames)))  # fmt: skip
     if not tracks:
