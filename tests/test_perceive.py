@@ -150,12 +150,13 @@ class _RedWalker:
     Its landmark model finds a person where at least 800 of them are in the region (a
     sixth of them; less, and its score is 0) and masks the red pixels in the region either
     way, as mediapipe's does for someone mostly out of the frame; its detector finds the
-    person from frame ``found_from`` on, where 800 of them are in the frame."""
+    person from frame ``found_from`` on, where 800 of them are in the frame, doubtfully
+    (a weak detection, as of someone blurred) from frame ``weak_from`` on."""
 
     H, W = 240, 320
 
-    def __init__(self, left: list[int], found_from: int = 0) -> None:
-        self.left, self.found_from, self.tracker = left, found_from, None
+    def __init__(self, left: list[int], found_from: int = 0, weak_from: int | None = None) -> None:
+        self.left, self.found_from, self.weak_from, self.tracker = left, found_from, weak_from, None
 
     def frame(self, t: int) -> np.ndarray:
         rgb = np.full((self.H, self.W, 3), 90, np.uint8)
@@ -186,12 +187,14 @@ class _RedWalker:
         if self.tracker.t < self.found_from or red.sum() < 800:
             return []
         x = float(np.flatnonzero(red.any(0)).mean())
-        return [SimpleNamespace(score=0.95, keypoints_px=np.array([[x, 120.0], [x, 40.0], [x, 80.0], [x, 50.0]]))]
+        weak = self.weak_from is not None and self.tracker.t >= self.weak_from
+        return [SimpleNamespace(score=0.75 if weak else 0.95, weak=weak,
+                                keypoints_px=np.array([[x, 120.0], [x, 40.0], [x, 80.0], [x, 50.0]]))]  # fmt: skip
 
     def track(self, **cfg) -> list:
         from reshoot.stages.perceive.tracking import Tracker, TrackingConfig
 
-        self.tracker = Tracker(self.W, self.H, self.detect, self, TrackingConfig(min_track_score=0.9, **cfg))
+        self.tracker = Tracker(self.W, self.H, self.detect, self, TrackingConfig(**{"min_track_score": 0.9, **cfg}))
         for t in range(len(self.left)):
             self.tracker.step(self.frame(t))
         return self.tracker.finish()[0]
@@ -223,6 +226,31 @@ def test_someone_walking_out_is_followed_to_the_last_of_them_at_the_edge():
     assert found.boxes_xyxy_px[7].tolist() == [319, 40, 320, 200]
     (landmarks_only,) = walker.track(edge_growth=0.0)  # no part followed without landmarks
     assert np.flatnonzero(landmarks_only.present).tolist() == list(range(6))
+
+
+def test_someone_lost_a_while_is_found_again_by_a_weak_detection():
+    """A walker is hidden for 20 frames (the landmark model loses them, and stops looking
+    after ``lost_frames``) and comes back elsewhere, where the detector only finds them
+    doubtfully (blurred footage): a weak detection dressed as them brings their track
+    back. Weak detections never start a track: someone dressed otherwise coming back
+    there is not taken, nor is someone nobody knew, seen only so."""
+
+    class Redressed(_RedWalker):
+        def frame(self, t: int) -> np.ndarray:
+            rgb = super().frame(t)
+            if t >= 28:
+                rgb[self.red(rgb)] = (240, 10, 120)  # magenta: still "a person" to this landmark model
+            return rgb
+
+    left = [100 + 5 * t for t in range(8)] + [-1000] * 20 + [200 + 5 * t for t in range(8)]
+    (found,) = _RedWalker(left, weak_from=8).track()
+    assert np.flatnonzero(found.present).tolist() == list(range(8)) + list(range(28, 36))
+    # weak detections score 0.75 here, above new_track_score: kept as a track had they started one
+    (other,) = Redressed(left, weak_from=8).track(min_track_score=0.7)
+    assert np.flatnonzero(other.present).tolist() == list(range(8))
+    walker, someone = Redressed(left).track()  # found confidently: a track of their own
+    assert np.flatnonzero(someone.present).tolist() == list(range(28, 36))
+    assert _RedWalker([100 + 5 * t for t in range(12)], weak_from=0).track(min_track_score=0.7) == []
 
 
 def test_a_part_at_the_edge_is_followed_by_its_own_colours_and_through_a_frame_the_mask_misses():
@@ -548,7 +576,11 @@ def test_real_footage_one_person_is_one_track(footage_dir, tmp_path):
 def test_real_footage_people_the_detector_misses_for_a_while_keep_their_tracks(footage_dir):
     # structuralize (426x240, blurred): over its first 150 frames the detector misses each
     # child for up to 20 frames running, and the landmark model loses one for a frame
-    # now and then, while it sees them plainly in the frames around
+    # now and then, while it sees them plainly in the frames around. From frame 158 the
+    # boy in blue is behind the girl for some 40 frames, then stands apart from about
+    # frame 198, where the detector scores him 0.5-0.75 (weak): found again by his
+    # colours from a weak detection at frame 234, and followed back to frame 210 (without:
+    # found at about 252, followed back to 228)
     from reshoot.stages.decode import decode
     from reshoot.stages.perceive.landmarks import PoseLandmarker
     from reshoot.stages.perceive.stage import PerceiveConfig, alternating_detector
@@ -556,8 +588,9 @@ def test_real_footage_people_the_detector_misses_for_a_while_keep_their_tracks(f
 
     footage = decode(footage_dir / "mmaction2_test_video_structuralize.mp4")
     cfg = PerceiveConfig()
-    T = 150
+    T = 240
     tracks, _ = track_people(footage.frames(0, T), footage.video.width, footage.video.height, alternating_detector(cfg),
                              PoseLandmarker(), cfg.tracking)  # fmt: skip
     assert len(tracks) == 2  # the two children, neither split in two
-    assert all(tr.present.sum() >= 0.95 * T for tr in tracks)
+    assert all(tr.present[:150].sum() >= 0.95 * 150 for tr in tracks)
+    assert all(tr.present[212:T].all() for tr in tracks)

@@ -116,6 +116,11 @@ class DetectorConfig:
     """score a person needs when a pass over one of the regions the caller named saw them
     (a tracker's person at the frame's edge or cut by its bottom scores 0.6-0.85: the
     caller, who expects someone there, checks them on its own)"""
+    weak_score: float | None = None
+    """where set, people scoring this or more but under ``min_score`` are returned too,
+    marked :attr:`PersonDetection.weak`: too doubtful to take as someone new, enough to
+    find again someone already known (a tracker matches them by their colours). None:
+    not returned"""
     candidate_score: float = MEDIAPIPE_MIN_SCORE
     """score a single pass's detection needs to take part (mediapipe's 0.5): weaker views
     of a person found elsewhere still help place them"""
@@ -156,6 +161,8 @@ class DetectorConfig:
         for name in ("min_score", "region_min_score", "candidate_score"):
             if not 0.0 < getattr(self, name) < 1.0:
                 raise InputError(f"DetectorConfig.{name} must be in (0, 1), received {getattr(self, name)}")
+        if self.weak_score is not None and not 0.0 < self.weak_score <= self.min_score:
+            raise InputError(f"DetectorConfig.weak_score must be None or in (0, min_score], received {self.weak_score}")
         for name in ("nms_iou", "merge_distance"):
             if not 0.0 < getattr(self, name) < 1.0:
                 raise InputError(f"DetectorConfig.{name} must be in (0, 1), received {getattr(self, name)}")
@@ -189,7 +196,8 @@ class PersonDetection:
     box_xyxy_px: np.ndarray
     """(4,) float64: x0, y0, x1, y1 of the full-body circle's bounding square, clipped to the frame"""
     score: float
-    """detector probability in [min_score, 1]: the best over the passes that found this person"""
+    """detector probability in [min_score, 1] (``region_min_score`` in a caller's region,
+    ``weak_score`` when :attr:`weak`): the best over the passes that found this person"""
     keypoints_px: np.ndarray
     """(4, 2) float64 x, y: hip centre, full-body circle point, shoulder centre, upper-body
     circle point (:data:`KEYPOINT_NAMES`); may lie outside the frame"""
@@ -197,6 +205,8 @@ class PersonDetection:
     """(4,) float64: the model's box, around the face (not clipped)"""
     views: int = 1
     """how many passes (whole frame, tiles) found this person"""
+    weak: bool = False
+    """scored under ``min_score`` (at least ``DetectorConfig.weak_score``), outside the caller's regions"""
 
     @property
     def hip_centre_px(self) -> np.ndarray:
@@ -517,7 +527,7 @@ class PoseDetector:
               size: tuple[int, int]) -> list[_Candidate]:  # fmt: skip
         """One pass's detections (weighted NMS within the pass), in frame pixels."""
         regressors, logits = self.run_model(window)
-        threshold = min(self.cfg.candidate_score, self.cfg.min_score, self.cfg.region_min_score)
+        threshold = min(self.cfg.candidate_score, self.cfg.min_score, self.cfg.region_min_score, self.cfg.weak_score or 1.0)
         keep = logits >= math.log(threshold / (1.0 - threshold))  # sigmoid(logit) >= threshold
         scores, boxes, keypoints = decode(regressors[keep], logits[keep], self._anchors[keep])
         valid = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
@@ -550,10 +560,10 @@ class PoseDetector:
         centre lies within ``merge_distance`` x the smaller of their body radii and that
         holds nothing of the candidate's own pass (two people one pass told apart, one
         half hidden behind the other, stay two). A group with a best score of
-        ``min_score`` or more (``region_min_score`` when a region's pass is in it) becomes
-        the score-weighted mean of its members from the finest pass that saw the whole
-        body circle (finer passes see more detail; a pass that cut the body guesses the
-        hips), with that best score."""
+        ``min_score`` or more (``region_min_score`` when a region's pass is in it;
+        ``weak_score``, marked weak, otherwise) becomes the score-weighted mean of its
+        members from the finest pass that saw the whole body circle (finer passes see
+        more detail; a pass that cut the body guesses the hips), with that best score."""
         candidates = sorted(candidates, key=lambda c: -c.score)
         groups: list[list[_Candidate]] = []
         for cand in candidates:
@@ -567,10 +577,14 @@ class PoseDetector:
                     break
             else:
                 groups.append([cand])
-        confirmed = [g for g in groups if g[0].score >= self.cfg.min_score
-                     or (g[0].score >= self.cfg.region_min_score and any(c.level == "region" for c in g))]  # fmt: skip
+        def confirmed(g: list[_Candidate]) -> bool:
+            return g[0].score >= self.cfg.min_score or (
+                g[0].score >= self.cfg.region_min_score and any(c.level == "region" for c in g))  # fmt: skip
+
+        weak_score = self.cfg.weak_score if self.cfg.weak_score is not None else np.inf
+        kept = [(g, not confirmed(g)) for g in groups if confirmed(g) or g[0].score >= weak_score]
         people = []
-        for group in confirmed[: self.cfg.max_people]:
+        for group, weak in kept[: self.cfg.max_people]:
             # a pass that cut the body may see a smaller person (hips at the chest), a
             # coarse pass may blend two neighbours into one larger one: judge "whole" by
             # the median body the passes saw
@@ -585,5 +599,5 @@ class PoseDetector:
             radius = float(np.linalg.norm(kpts[BODY_CIRCLE] - centre))
             box = np.clip(np.concatenate([centre - radius, centre + radius]), 0.0, [W, H, W, H])
             people.append(PersonDetection(box_xyxy_px=box, score=group[0].score, keypoints_px=kpts,
-                                          face_box_xyxy_px=face, views=len(group)))  # fmt: skip
+                                          face_box_xyxy_px=face, views=len(group), weak=weak))  # fmt: skip
         return people

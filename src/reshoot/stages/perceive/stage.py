@@ -25,11 +25,15 @@ from reshoot.stages.perceive.tracking import Region, TrackingConfig, track_peopl
 log = logging.getLogger(__name__)
 
 
+WEAK_SCORE = 0.6
+"""the tracker takes detections this weak to find again someone it lost (``DetectorConfig.weak_score``)"""
+
+
 @dataclass
 class PerceiveConfig:
     """How people are found and followed."""
 
-    detector: DetectorConfig = field(default_factory=DetectorConfig)
+    detector: DetectorConfig = field(default_factory=lambda: DetectorConfig(weak_score=WEAK_SCORE))
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     tile_every: int = 6
     """look for people with the tiles (small, distant people; 40-odd passes of the detector)

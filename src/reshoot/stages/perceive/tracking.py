@@ -15,7 +15,9 @@ track the detector misses follows its own landmarks for a while (the region the 
 frame's landmarks give), and one the landmark model loses is looked for again for a few
 frames; where someone walks out of the frame, it keeps the part of them still in it (the
 landmark model's mask, without landmarks) until it is gone. A person who left the frame
-or was hidden, and comes back elsewhere, is re-identified by colours alone. A track that
+or was hidden, and comes back elsewhere, is re-identified by colours alone; for that, and
+that only, a weak detection (under the detector's ``min_score``: blurred, low footage)
+will do. A track that
 starts or comes back is followed backwards through the frames before, by its own
 landmarks with the people found there painted out, and at the frame's edge by its mask,
 for as long as they see it (someone walking in from the edge is found a few frames after
@@ -55,6 +57,9 @@ class Detection(Protocol):
     score: float
     keypoints_px: np.ndarray
     """(4, 2): hip centre, body-circle point, shoulder centre, upper-body circle point"""
+    weak: bool
+    """too doubtful to start a track: only to find again a known person who was lost
+    (``reid_*``; ``DetectorConfig.weak_score``). A detector without it: never weak"""
 
 
 @dataclass
@@ -82,8 +87,8 @@ class TrackingConfig:
     lost_frames: int = 12
     """a track of someone known to be a person (``_real``) whom the landmark model lost (a
     blurred frame, a moment half hidden) is still looked for, and followed by its
-    landmarks, this many frames after it was last seen: else only the detector at its
-    full ``min_score`` brings them back. Structuralize's children over its 300 frames
+    landmarks, this many frames after it was last seen: after, only a detection brings
+    them back (a weak one will do, matched by colours alone). Structuralize's children over its 300 frames
     (with ``max_coast_frames`` 24): 204 and 235 frames in 3 and 5 runs at 0; 202 and 269
     in 4 and 9 runs at 3 or 6; 204 and 271 in 5 and 2 runs at 12. Following someone not
     yet known to be a person kept a detection of chairs behind a child for 33 frames. The
@@ -211,6 +216,8 @@ class _Person:
     detected: bool
     """found by the detector (else by following a track's landmarks)"""
     detector_score: float = 0.0
+    weak: bool = False
+    """found by a weak detection: may only re-identify a known person who was lost"""
     track: _Track | None = None
     edge_only: bool = False
     """only a part of them at the frame's edge, too little for landmarks: their mask counts, their landmarks do not"""
@@ -460,10 +467,13 @@ class Tracker:
         for roi, score, first, tr in self._first_looks(rgb, hsv, regions, known):
             if first is None:
                 continue  # the landmark model saw nobody there
+            if first.weak and any(self._same_person(first, q) for q in proposals):
+                continue  # a doubtful view of someone found already
             person = self._another(rgb, hsv, roi, proposals, score, first, tr)
             if person is not None:
                 proposals.append(person)
         self._assign(proposals, known, t)
+        proposals = [p for p in proposals if p.track is not None or not p.weak]  # who nobody knows: not taken
         # tracks the detector missed follow their own landmarks for a while, if seen just
         # before (or known and lost a few frames ago)
         for tr in followed:
@@ -484,7 +494,7 @@ class Tracker:
             person.track = tr
             proposals.append(person)
         for p in proposals:  # confident unmatched detections of someone new start tracks
-            if p.track is not None or not p.detected or p.detector_score < cfg.new_track_score:
+            if p.track is not None or not p.detected or p.weak or p.detector_score < cfg.new_track_score:
                 continue
             if not self._inside_someone(p, [q for q in proposals if q.track is not None]):
                 p.track = _Track(track_id=len(self.tracks) + 1, colour=p.colour, hips=p.hips, height=p.box[3] - p.box[1])
@@ -513,19 +523,27 @@ class Tracker:
         above the 0.74 of one of them seen whole); taken first it hides the one seen
         whole, taken after it is looked at again with them painted out."""
         looks = []
+        lost = [tr for tr in known if self._lost(tr, self.t)]
         for det in self.detect(rgb, regions):
+            weak = bool(getattr(det, "weak", False))
             try:
                 seen = Roi.around_body(det.keypoints_px[0], det.keypoints_px[1])
             except ShapeError:
                 continue
             on = self._track_at(seen, known)
+            if weak and (on is not None or not lost):
+                continue  # only to find a lost person again (a weak view of one being followed adds nothing)
             roi = self._upright(seen, on)
             # the score of a reading upside down is not one of the person: the detection only places them
             score = det.score if roi is seen else None
             person = self._person(self._look(rgb, roi), hsv, score)
+            if person is not None:
+                person.weak = weak
             cost = min((self._cost(person, tr, self.t) for tr in known), default=np.inf) if person else np.inf
-            looks.append((cost if cost <= self.cfg.match_cost else np.inf, -det.score, roi, score, person, on))
-        looks.sort(key=lambda look: look[:2])
+            if weak and cost > self.cfg.match_cost:
+                continue
+            looks.append((weak, cost if cost <= self.cfg.match_cost else np.inf, -det.score, roi, score, person, on))
+        looks.sort(key=lambda look: look[:3])
         return [(roi, score, person, on) for *_, roi, score, person, on in looks]
 
     def _track_at(self, roi: Roi, known: list[_Track]) -> _Track | None:
@@ -615,13 +633,24 @@ class Tracker:
         long enough before to be someone (not a passing likeness)."""
         return t - tr.last_t > 1 and len(tr.frames) >= self.cfg.min_track_frames
 
+    def _lost(self, tr: _Track, t: int) -> bool:
+        """``tr`` is a person (``_real``) who was lost: the landmark model no longer
+        follows them (unseen for more than ``lost_frames``), so only a detection brings
+        them back; a weak one may (``DetectorConfig.weak_score``)."""
+        return t - tr.last_t > 1 + self.cfg.lost_frames and self._reidentifiable(tr, t) and self._real(tr)
+
     def _cost(self, p: _Person, tr: _Track, t: int) -> float:
         """What continuing ``tr`` with ``p`` costs: the distance from where ``tr`` was
         heading (body heights) plus the colour distance; or, for a track lost a while, a
-        re-identification by colours."""
+        re-identification by colours. A weak detection (``p.weak``) only re-identifies a
+        lost person (:meth:`_lost`)."""
         cfg = self.cfg
         colour = _colour_distance(p.colour, tr.colour)
         if colour > cfg.max_colour_distance:
+            return np.inf
+        if p.weak:
+            if self._lost(tr, t) and colour <= cfg.reid_colour_distance:
+                return cfg.reid_cost + cfg.colour_weight * colour
             return np.inf
         cost = np.inf
         if t - tr.last_t <= cfg.max_gap_frames:
