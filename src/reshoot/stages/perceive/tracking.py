@@ -15,13 +15,12 @@ track the detector misses follows its own landmarks for a while (the region the 
 frame's landmarks give), and one the landmark model loses is looked for again for a few
 frames; where someone walks out of the frame, it keeps the part of them still in it (the
 landmark model's mask, without landmarks) until it is gone. A person who left the frame
-or was hidden, and comes back elsewhere, is re-identified by colours alone; for that, and
-that only, a weak detection (under the detector's ``min_score``: blurred, low footage)
-will do. A track that
-starts or comes back is followed backwards through the frames before, by its own
-landmarks with the people found there painted out, and at the frame's edge by its mask,
-for as long as they see it (someone walking in from the edge is found a few frames after
-they appear). Each pixel then goes to one person: where masks overlap, to the one in
+or was hidden, and comes back elsewhere, is re-identified by colours alone; for that,
+and that only, a weak detection (under the detector's ``min_score``: blurred, low
+footage) will do. A track that starts or comes back is followed backwards through the
+frames before, by its own landmarks with the people found there painted out, and at the
+frame's edge by its mask, for as long as they see it (someone walking in from the edge
+is found a few frames after they appear). Each pixel then goes to one person: where masks overlap, to the one in
 front, whose feet are lower in the frame (people stand on one ground).
 """
 
@@ -87,10 +86,11 @@ class TrackingConfig:
     lost_frames: int = 12
     """a track of someone known to be a person (``_real``) whom the landmark model lost (a
     blurred frame, a moment half hidden) is still looked for, and followed by its
-    landmarks, this many frames after it was last seen: after, only a detection brings
-    them back (a weak one will do, matched by colours alone). Structuralize's children over its 300 frames
-    (with ``max_coast_frames`` 24): 204 and 235 frames in 3 and 5 runs at 0; 202 and 269
-    in 4 and 9 runs at 3 or 6; 204 and 271 in 5 and 2 runs at 12. Following someone not
+    landmarks, this many frames after it was last seen; after, only a detection brings
+    them back (a weak one will do, matched by colours alone). Structuralize's children
+    over its 300 frames (with ``max_coast_frames`` 24, before weak detections): 204 and
+    235 frames in 3 and 5 runs at 0; 202 and 269 in 4 and 9 runs at 3 or 6; 204 and 271
+    in 5 and 2 runs at 12. Following someone not
     yet known to be a person kept a detection of chairs behind a child for 33 frames. The
     standard suite, one render: track-2p mask IoU 0.858 -> 0.875, arc-2p and pan-2p
     0.002-0.003 less, the others the same"""
@@ -521,7 +521,9 @@ class Tracker:
         place one between them, whose region the landmark model fills with parts of both
         (the synthetic arc-2p: a mask 0.38 / 0.28 IoU against the two, scoring 0.91,
         above the 0.74 of one of them seen whole); taken first it hides the one seen
-        whole, taken after it is looked at again with them painted out."""
+        whole, taken after it is looked at again with them painted out. Weak detections
+        are looked at only while someone is lost (:meth:`_lost`), only off the tracks
+        followed, only where they would re-identify someone, and last."""
         looks = []
         lost = [tr for tr in known if self._lost(tr, self.t)]
         for det in self.detect(rgb, regions):
