@@ -259,3 +259,32 @@ def test_a_body_folded_up_at_the_frames_side_is_not_trusted():
     assert (conf[~folded] == 0.9).all() and obs.kpts_conf.min() == 0.9  # the rest, and the input, untouched
     always = ActorObservations("mediapipe33", kpts, np.full((T, 33), 0.9), np.tile([0.0, 200.0, 110.0, 530.0], (T, 1)))
     assert (trusted_confidence(always, W, H) == 0.9).all()  # at the side all along: nothing to compare with
+
+
+def test_a_body_folded_up_behind_someone_in_front_is_not_trusted():
+    """One walks behind another who is nearer the camera (their box reaches lower): in
+    the frames where the one in front covers part of them, a torso folded up to a third
+    of its length is the landmark model's guess, not a pose; the one in front, and the
+    one behind where nobody covers them, keep every keypoint."""
+    from reshoot.shot import Actor, ActorObservations, Video
+    from reshoot.stages.bodies.stage import hidden_in_part, trusted_confidence
+
+    W, H, T = 960, 540, 30
+    torso = np.full(T, 80.0)
+    torso[[12, 14, 16]] = 25.0  # folded while half hidden
+    torso[25] = 25.0  # bending over, in full view: a pose
+    kpts = np.zeros((T, 33, 2))
+    kpts[:, [23, 24]] = [[600, 400], [630, 400]]
+    kpts[:, [11, 12], 0] = [600, 630]
+    kpts[:, [11, 12], 1] = 400 - torso[:, None]
+    behind = ActorObservations("mediapipe33", kpts, np.full((T, 33), 0.9), np.tile([570.0, 200.0, 660.0, 480.0], (T, 1)))
+    x0 = np.linspace(200.0, 900.0, T)[:, None]  # crossing in front, left to right: over them in frames 12-18
+    front_boxes = np.concatenate([x0, np.full((T, 1), 180.0), x0 + 100, np.full((T, 1), 530.0)], 1)
+    front = ActorObservations("mediapipe33", kpts + (x0 - 600)[:, :, None] * [1, 0], np.full((T, 33), 0.9), front_boxes)
+    shot = Shot(video=Video(fps=24.0, num_frames=T, width=W, height=H),
+                actors=[Actor(1, np.ones(T, bool), behind), Actor(2, np.ones(T, bool), front)])  # fmt: skip
+    hidden = hidden_in_part(shot, 0)
+    assert np.flatnonzero(hidden).tolist() == list(range(12, 19)) and not hidden_in_part(shot, 1).any()
+    conf = trusted_confidence(behind, W, H, hidden)
+    assert np.flatnonzero((conf == 0).all(1)).tolist() == [12, 14, 16]
+    assert (trusted_confidence(behind, W, H) == 0.9).all()  # not hidden, not cut: trusted as it is
