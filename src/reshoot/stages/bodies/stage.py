@@ -95,11 +95,10 @@ def trusted_confidence(obs: ActorObservations, width: int, height: int, hidden: 
     conf[:, FOOT_LANDMARKS] = np.where(folded, 0.0, conf[:, FOOT_LANDMARKS])
     boxes = obs.boxes_xyxy_px
     side = (boxes[:, 0] <= width * CUT_MARGIN) | (boxes[:, 2] >= width * (1.0 - CUT_MARGIN))
-    if hidden is not None:
-        side = side | hidden
+    partial = side if hidden is None else side | hidden  # cut by the frame's side, or half hidden
     seen = (obs.kpts_conf[:, list(TORSO)] >= MIN_TORSO_CONF).all(1)
-    whole = seen & ~side
-    for t in np.flatnonzero(side & seen):
+    whole = seen & ~partial
+    for t in np.flatnonzero(partial & seen):
         near = slice(max(t - TORSO_WINDOW, 0), t + TORSO_WINDOW + 1)
         around = torso[near][whole[near]]
         if len(around) >= 3 and torso[t] < FOLDED_TORSO * np.median(around):
