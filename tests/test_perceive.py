@@ -121,7 +121,7 @@ def test_detections_that_continue_a_track_are_taken_first_and_upright():
 
     def detection(score: float, hips: tuple[float, float], head_dy: float) -> SimpleNamespace:
         hips = np.array(hips)
-        return SimpleNamespace(score=score, keypoints_px=np.array([hips, hips + [0, head_dy], hips, hips]))
+        return SimpleNamespace(score=score, weak=False, keypoints_px=np.array([hips, hips + [0, head_dy], hips, hips]))
 
     detections: list[SimpleNamespace] = []
     tracker = Tracker(W, H, detect=lambda rgb, regions: detections, landmarker=Landmarker())
@@ -350,7 +350,8 @@ def test_one_walking_behind_another_is_followed_by_what_shows_of_them():
             mask = pixels(rgb, who)
             if np.count_nonzero(mask) >= 0.9 * 40 * 160:  # seen whole
                 x, y = person(mask)
-                out.append(SimpleNamespace(score=0.95, keypoints_px=np.array([[x, y], [x, 40.0], [x, 80.0], [x, 50.0]])))
+                out.append(SimpleNamespace(score=0.95, weak=False,
+                                           keypoints_px=np.array([[x, y], [x, 40.0], [x, 80.0], [x, 50.0]])))  # fmt: skip
         return out
 
     # not followed back from where they are found again: the looks forward alone

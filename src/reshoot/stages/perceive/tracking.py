@@ -20,8 +20,9 @@ and that only, a weak detection (under the detector's ``min_score``: blurred, lo
 footage) will do. A track that starts or comes back is followed backwards through the
 frames before, by its own landmarks with the people found there painted out, and at the
 frame's edge by its mask, for as long as they see it (someone walking in from the edge
-is found a few frames after they appear). Each pixel then goes to one person: where masks overlap, to the one in
-front, whose feet are lower in the frame (people stand on one ground).
+is found a few frames after they appear). Each pixel then goes to one person: where
+masks overlap, to the one in front, whose feet are lower in the frame (people stand on
+one ground).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class Detection(Protocol):
     """(4, 2): hip centre, body-circle point, shoulder centre, upper-body circle point"""
     weak: bool
     """too doubtful to start a track: only to find again a known person who was lost
-    (``reid_*``; ``DetectorConfig.weak_score``). A detector without it: never weak"""
+    (``reid_*``; ``DetectorConfig.weak_score``)"""
 
 
 @dataclass
@@ -527,7 +528,7 @@ class Tracker:
         looks = []
         lost = [tr for tr in known if self._lost(tr, self.t)]
         for det in self.detect(rgb, regions):
-            weak = bool(getattr(det, "weak", False))
+            weak = det.weak
             try:
                 seen = Roi.around_body(det.keypoints_px[0], det.keypoints_px[1])
             except ShapeError:
@@ -650,16 +651,15 @@ class Tracker:
         colour = _colour_distance(p.colour, tr.colour)
         if colour > cfg.max_colour_distance:
             return np.inf
+        reid = np.inf
+        if self._reidentifiable(tr, t) and colour <= cfg.reid_colour_distance:
+            reid = cfg.reid_cost + cfg.colour_weight * colour
         if p.weak:
-            if self._lost(tr, t) and colour <= cfg.reid_colour_distance:
-                return cfg.reid_cost + cfg.colour_weight * colour
-            return np.inf
+            return reid if self._lost(tr, t) else np.inf
         cost = np.inf
         if t - tr.last_t <= cfg.max_gap_frames:
             cost = tr.heights_from(p.hips, t) + cfg.colour_weight * colour
-        if self._reidentifiable(tr, t) and colour <= cfg.reid_colour_distance:
-            cost = min(cost, cfg.reid_cost + cfg.colour_weight * colour)
-        return float(cost)
+        return float(min(cost, reid))
 
     def _assign(self, proposals: list[_Person], tracks: list[_Track], t: int) -> None:
         """Hungarian matching of detected proposals to tracks on position and colour."""
