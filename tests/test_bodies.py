@@ -288,3 +288,33 @@ def test_a_body_folded_up_behind_someone_in_front_is_not_trusted():
     conf = trusted_confidence(behind, W, H, hidden)
     assert np.flatnonzero((conf == 0).all(1)).tolist() == [12, 14, 16]
     assert (trusted_confidence(behind, W, H) == 0.9).all()  # not hidden, not cut: trusted as it is
+
+
+def test_a_body_walking_out_of_the_frame_goes_on_at_its_speed():
+    """Beyond the frames it is fitted on, a body goes on at the speed it had while the
+    actor crosses the frame's edge (the tracker keeps the part of them still in it, with
+    no keypoints to fit), backwards where they walked in; then it is held, as it is where
+    the actor stands away from the edge; a speed out of jittery frames is capped."""
+    from reshoot.shot import Actor, ActorObservations
+    from reshoot.stages.bodies.stage import GLIDE_FRAMES, MAX_GLIDE_MPS, _glide, crossing_edge
+
+    W, H, T, fps = 960, 540, 40, 24.0
+    span = slice(10, 30)
+    v = np.array([0.05, 0.0, -0.01])  # metres a frame in the camera's frame: 1.2 m/s across, towards it
+    root = np.array([-1.0, 0.2, 6.0]) + np.arange(span.start, span.stop)[:, None] * v
+    boxes = np.tile([400.0, 100.0, 500.0, 400.0], (T, 1))
+    boxes[30:34, 2] = W  # walking out at the right from frame 30 ...
+    boxes[5:10, 0] = 0.0  # ... having walked in at the left from frame 5
+    actor = Actor(1, np.ones(T, bool), ActorObservations("mediapipe33", np.zeros((T, 33, 2)), np.zeros((T, 33)), boxes))
+    crossing = crossing_edge(actor, W, H)
+    assert np.flatnonzero(crossing).tolist() == [5, 6, 7, 8, 9, 30, 31, 32, 33]
+    glide = _glide(root, span, crossing, fps)
+    steps = np.r_[np.full(5, -5), np.arange(-5, 0), np.zeros(20), np.arange(1, 5), np.full(6, 4)]
+    np.testing.assert_allclose(glide, steps[:, None] * v, atol=1e-9)
+    # standing at the edge or away from it, not crossing: held
+    assert not _glide(root, span, np.zeros(T, bool), fps).any()
+    # last frames that make a sprint of it (a fit gone astray): no faster than MAX_GLIDE_MPS
+    astray = root.copy()
+    astray[-GLIDE_FRAMES:, 0] += 0.5 * np.arange(GLIDE_FRAMES)  # 13 m/s
+    fast = _glide(astray, span, crossing, fps)
+    assert np.linalg.norm(fast[31] - fast[30]) * fps == pytest.approx(MAX_GLIDE_MPS)

@@ -3,8 +3,10 @@
 
 Each actor is fitted over the span of frames it is seen in (first to last frame with its
 torso detected); frames inside the span without keypoints are bridged by the fit's
-smoothness, frames outside it hold the nearest pose; both are marked in
-``BodyParams.observed``. An actor whose torso is never seen gets no body (a note says so).
+smoothness; outside it the body holds its nearest pose and, while the actor crosses the
+frame's edge (the part of someone walking out of the frame, or in), goes on at the speed
+it had (``_glide``); both are marked in ``BodyParams.observed``. An actor whose torso is
+never seen gets no body (a note says so).
 
 Two halves: :func:`camera_space_bodies` (S_c, the fits) and :func:`place_in_world`
 (S_w = f_H(S_c, C): the fits carried into the world of a camera path, which the refine
@@ -20,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from reshoot.shot import ActorObservations, BodyParams, Shot
+from reshoot.shot import Actor, ActorObservations, BodyParams, Shot
 from reshoot.stages.bodies.fit import FOOT_LANDMARKS, FitConfig, Silhouettes, TrackFit
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,11 @@ HIDDEN_SHARE = 0.1
 """an actor is half hidden where this share of its box or more lies in the box of
 someone nearer the camera (whose box reaches lower in the frame: people stand on one
 ground)"""
+GLIDE_FRAMES = 8
+"""an actor walking out of the frame (or in) goes on beyond the frames fitted at the
+speed of its last (first) this many, in the camera's frame (``_glide``)"""
+MAX_GLIDE_MPS = 3.0
+"""... at most this fast (a brisk walk: a speed out of a few jittery frames is not run at)"""
 
 
 def hidden_in_part(shot: Shot, k: int) -> np.ndarray:
@@ -90,11 +97,10 @@ def trusted_confidence(obs: ActorObservations, width: int, height: int, hidden: 
     conf = obs.kpts_conf.copy()
     xy = obs.kpts2d_px
     torso = np.linalg.norm(xy[:, [11, 12]].mean(1) - xy[:, [23, 24]].mean(1), axis=-1)
-    cut = obs.boxes_xyxy_px[:, 3] >= height * (1.0 - CUT_MARGIN)
+    cut = _at_bottom(obs.boxes_xyxy_px, height)
     folded = cut[:, None] & (xy[:, FOOT_LANDMARKS, 1] < height - FOOT_ABOVE_EDGE * torso[:, None])
     conf[:, FOOT_LANDMARKS] = np.where(folded, 0.0, conf[:, FOOT_LANDMARKS])
-    boxes = obs.boxes_xyxy_px
-    side = (boxes[:, 0] <= width * CUT_MARGIN) | (boxes[:, 2] >= width * (1.0 - CUT_MARGIN))
+    side = _at_side(obs.boxes_xyxy_px, width)
     partial = side if hidden is None else side | hidden  # cut by the frame's side, or half hidden
     seen = (obs.kpts_conf[:, list(TORSO)] >= MIN_TORSO_CONF).all(1)
     whole = seen & ~partial
@@ -104,6 +110,23 @@ def trusted_confidence(obs: ActorObservations, width: int, height: int, hidden: 
         if len(around) >= 3 and torso[t] < FOLDED_TORSO * np.median(around):
             conf[t] = 0.0
     return conf
+
+
+def _at_side(boxes: np.ndarray, width: int) -> np.ndarray:
+    """(T,) bool: boxes (T, 4) that reach the frame's left or right edge (``CUT_MARGIN``)."""
+    return (boxes[:, 0] <= width * CUT_MARGIN) | (boxes[:, 2] >= width * (1.0 - CUT_MARGIN))
+
+
+def _at_bottom(boxes: np.ndarray, height: int) -> np.ndarray:
+    """(T,) bool: boxes (T, 4) that reach the frame's bottom edge (``CUT_MARGIN``)."""
+    return boxes[:, 3] >= height * (1.0 - CUT_MARGIN)
+
+
+def crossing_edge(actor: Actor, width: int, height: int) -> np.ndarray:
+    """(T,) bool: frames in which ``actor`` is in the shot at the frame's side or bottom
+    edge (walking out, or in)."""
+    boxes = actor.observations.boxes_xyxy_px
+    return actor.present & (_at_side(boxes, width) | _at_bottom(boxes, height))
 
 
 @dataclass
@@ -142,7 +165,7 @@ class CameraSpaceBodies:
     """indices into ``shot.actors`` of the fitted ones"""
     fits: list[TrackFit]
     """per fitted actor, padded to the shot: the frames outside its span (first to last
-    seen torso) held, not observed"""
+    seen torso) held (gliding on across the frame's edge), not observed"""
     report: dict[str, dict]
     """per track id (every actor): frames seen, bridged, held, feet, keypoint error, notes"""
 
@@ -187,7 +210,7 @@ def camera_space_bodies(shot: Shot, cfg: FitConfig | None = None,
                      feet_seen=int(fit.feet_seen.sum()), reprojection_px=float(np.nanmedian(fit.reprojection_px)),
                      seconds=fit.seconds)  # fmt: skip
         out.actors.append(k)
-        out.fits.append(_padded_fit(fit, span, T))
+        out.fits.append(_padded_fit(fit, span, crossing_edge(actor, shot.video.width, shot.video.height), shot.video.fps))
     if progress is not None:
         progress(len(shot.actors), len(shot.actors))
     return out
@@ -234,7 +257,7 @@ def camera_space_from_world(shot: Shot, T_world_cam: np.ndarray, placed: dict[st
                         obs.kpts3d_m[span] if obs.kpts3d_m is not None else None, cfg,
                         silhouettes=masks.frames(span) if masks is not None else None, start=start)  # fmt: skip
         out.actors.append(k)
-        out.fits.append(_padded_fit(fit, span, shot.num_frames))
+        out.fits.append(_padded_fit(fit, span, crossing_edge(actor, shot.video.width, shot.video.height), shot.video.fps))
     return out
 
 
@@ -307,19 +330,51 @@ def bodies(shot: Shot, cfg: BodiesConfig | None = None, progress: Callable[[int,
     return shot
 
 
-def _padded_fit(fit: TrackFit, span: slice, T: int) -> TrackFit:
-    """A ``TrackFit`` over ``span`` extended to the whole shot (held at the ends; those
-    frames count as neither observed nor showing the feet)."""
+def _glide(root_cam: np.ndarray, span: slice, crossing: np.ndarray, fps: float) -> np.ndarray:
+    """(T, 3) where a body fitted over ``span`` (its root's camera-space positions
+    ``root_cam``, (len, 3)) goes beyond it: on at the speed of its last ``GLIDE_FRAMES``
+    (back at that of its first), at most ``MAX_GLIDE_MPS``, through the frames after
+    (before) it in which the actor is ``crossing`` ((T,) bool, :func:`crossing_edge`: the
+    tracker keeps the part of someone walking out of the frame, or in, without keypoints
+    to fit), then held. Zero inside ``span``."""
+    T = len(crossing)
+    out = np.zeros((T, 3))
+    n = min(GLIDE_FRAMES, len(root_cam))
+    if n < 3:
+        return out
+    for end, step in ((span.stop - 1, 1), (span.start, -1)):
+        x = root_cam[-n:] if step > 0 else root_cam[:n]
+        v = np.polyfit(np.arange(n, dtype=float), x, 1)[0]  # (3,) per frame: the least-squares line's slope
+        speed = np.linalg.norm(v) * fps
+        if speed > MAX_GLIDE_MPS:
+            v *= MAX_GLIDE_MPS / speed
+        run = 0  # frames crossing the edge right beyond the span
+        while 0 <= end + step * (run + 1) < T and crossing[end + step * (run + 1)]:
+            run += 1
+        out += step * np.clip(step * (np.arange(T) - end), 0, run)[:, None] * v
+    return out
+
+
+def _padded_fit(fit: TrackFit, span: slice, crossing: np.ndarray, fps: float) -> TrackFit:
+    """A ``TrackFit`` over ``span`` extended to the whole shot of ``len(crossing)``
+    frames, its pose held, gliding on where the actor crosses the frame's edge
+    (:func:`_glide`); those frames count as neither observed nor showing the feet."""
     from dataclasses import replace
+
+    T = len(crossing)
 
     def pad_mask(m: np.ndarray) -> np.ndarray:
         out = np.zeros(T, bool)
         out[span] = m
         return out
 
+    glide = _glide(fit.T_cam_root[:, :3, 3], span, crossing, fps)
+    T_cam_root = _pad(fit.T_cam_root, span, T)
+    T_cam_root[:, :3, 3] += glide
+    moved = glide[:, None]
     return replace(
-        fit, bone_rotvec=_pad(fit.bone_rotvec, span, T), T_cam_root=_pad(fit.T_cam_root, span, T),
-        joints_cam=_pad(fit.joints_cam, span, T), landmarks_cam=_pad(fit.landmarks_cam, span, T),
-        soles_cam=_pad(fit.soles_cam, span, T), observed=pad_mask(fit.observed), feet_seen=pad_mask(fit.feet_seen),
+        fit, bone_rotvec=_pad(fit.bone_rotvec, span, T), T_cam_root=T_cam_root,
+        joints_cam=_pad(fit.joints_cam, span, T) + moved, landmarks_cam=_pad(fit.landmarks_cam, span, T) + moved,
+        soles_cam=_pad(fit.soles_cam, span, T) + moved, observed=pad_mask(fit.observed), feet_seen=pad_mask(fit.feet_seen),
         reprojection_px=np.concatenate([np.full(span.start, np.nan), fit.reprojection_px, np.full(T - span.stop, np.nan)]),
     )  # fmt: skip
