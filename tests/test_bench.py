@@ -38,6 +38,17 @@ def test_quick_suite_extracts_scores_and_writes_tables(tmp_path):
     assert "rotation err deg, camera_init" in table  # the camera stage's camera beside refine's
 
 
+def test_a_known_lens_is_given_to_the_camera_stage(tmp_path, capsys):
+    assert main(["bench", "--suite", "quick", "--only", "static-1p", "--lens-known", "--no-detect", "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    (r,) = results["shots"]
+    assert results["lens_known"] and r["camera"]["focal_source"] == "given"
+    assert r["metrics"]["focal_err_pct"] == pytest.approx(0.0, abs=1e-6)
+    assert "With the lens known" in (tmp_path / "results.md").read_text()
+    assert main(["bench", "--suite", "footage", "--lens-known", "--out", str(tmp_path / "f")]) != 0
+    assert "the footage has none to give" in capsys.readouterr().err
+
+
 def test_footage_table_lists_every_clip():
     from reshoot.eval.bench import markdown
 

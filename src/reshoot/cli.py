@@ -121,7 +121,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     only = args.only.split(",") if args.only else None
     records = run_bench(args.suite, args.out, detect=not args.no_detect, progress=lambda m: print(m, file=sys.stderr),
-                        nerf=args.nerf, only=only)  # fmt: skip
+                        nerf=args.nerf, only=only, lens_known=args.lens_known)  # fmt: skip
     print((Path(args.out) / "results.md").read_text())
     print(f"{len(records)} shots; wrote {args.out}/results.json and {args.out}/results.md")
     return 0
@@ -291,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also refine with the NeRF renderer, a row of the refine table (minutes a shot)")
     p.add_argument("--only", metavar="NAMES", help="these shots (or clips) of the suite alone, comma-separated, "
                    "e.g. arc-1p,static-2p")  # fmt: skip
+    p.add_argument("--lens-known", action="store_true",
+                   help="give each synthetic shot's true focal length to the camera stage, as lens metadata "
+                   "would: what the bodies and the scale make of a known lens")  # fmt: skip
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser(

@@ -67,11 +67,15 @@ def suite_shots(suite: str) -> list[BenchShot]:
 
 
 def run_bench(suite: str, out_dir: str | Path, detect: bool = True, progress: Callable[[str], None] | None = None,
-              nerf: bool = False, only: list[str] | None = None) -> list[dict]:  # fmt: skip
+              nerf: bool = False, only: list[str] | None = None, lens_known: bool = False) -> list[dict]:  # fmt: skip
     """Run a suite; write ``results.json``, ``results.md`` and ``contact.jpg`` into ``out_dir``; return the records.
     ``nerf``: the refine table gets a row for the NeRF renderer too (minutes a shot);
-    ``only``: the shots (clips) of these names alone."""
+    ``only``: the shots (clips) of these names alone; ``lens_known``: each synthetic
+    shot's true focal length (its first frame's) is given to the camera stage, as lens
+    metadata or ``--focal-px`` would give it (what the rest makes of a known lens)."""
     out = Path(out_dir)
+    if suite == "footage" and lens_known:
+        raise InputError("--lens-known gives the synthetic shots' true focal length; the footage has none to give")
     out.mkdir(parents=True, exist_ok=True)
     if suite == "footage":
         clips = _only(_footage_clips(), [p.stem for p in _footage_clips()], only)
@@ -80,10 +84,10 @@ def run_bench(suite: str, out_dir: str | Path, detect: bool = True, progress: Ca
         contact_sheet([(name, video) for name, video in overlays if video.is_file()], out / "contact.jpg")
     else:
         shots = _only(suite_shots(suite), [s.name for s in suite_shots(suite)], only)
-        records = [_bench_synthetic(s, out / "shots" / s.name, detect, progress, nerf) for s in shots]
+        records = [_bench_synthetic(s, out / "shots" / s.name, detect, progress, nerf, lens_known) for s in shots]
         contact_sheet([(s.name, out / "shots" / s.name / "run" / "overlay.mp4") for s in shots], out / "contact.jpg")
-    (out / "results.json").write_text(dumps({"suite": suite, "shots": records}))
-    (out / "results.md").write_text(markdown(suite, records))
+    (out / "results.json").write_text(dumps({"suite": suite, "lens_known": lens_known, "shots": records}))
+    (out / "results.md").write_text(markdown(suite, records, lens_known))
     return records
 
 
@@ -110,12 +114,15 @@ def _footage_clips() -> list[Path]:
     return sorted(FOOTAGE_DIR.glob("*.mp4"))
 
 
-def _run_extract(video: Path, run: Path) -> tuple[Any, float]:
-    """``reshoot extract`` up to the last stage that exists; (the shot, seconds)."""
-    from reshoot.pipeline import extract
+def _run_extract(video: Path, run: Path, focal_px: float | None = None) -> tuple[Any, float]:
+    """``reshoot extract`` up to the last stage that exists (``focal_px``: the lens given,
+    as ``--focal-px``); (the shot, seconds)."""
+    from reshoot.pipeline import ExtractConfig, extract
 
+    cfg = ExtractConfig()
+    cfg.camera_init.solve.focal_px = focal_px
     t0 = time.perf_counter()
-    result = extract(video, run, force=True, overwrite=True)
+    result = extract(video, run, cfg, force=True, overwrite=True)
     return result.shot, time.perf_counter() - t0
 
 
@@ -164,7 +171,8 @@ def _stage_seconds(shot: Any) -> dict[str, float]:
     return {r.stage: r.seconds for r in shot.provenance if r.seconds is not None}
 
 
-def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress, nerf: bool = False) -> dict[str, Any]:
+def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress, nerf: bool = False,
+                     lens_known: bool = False) -> dict[str, Any]:  # fmt: skip
     from reshoot.eval.detection import detection_report
     from reshoot.eval.evaluate import evaluate
     from reshoot.render.labels import render_labels
@@ -184,7 +192,7 @@ def _bench_synthetic(spec: BenchShot, out: Path, detect: bool, progress, nerf: b
     self_check = evaluate(gt, gt, render_labels=render_labels)  # the metric code against the generator
     if progress:
         progress(f"{spec.name}: extracting")
-    est, extract_s = _run_extract(out / "video.mp4", out / "run")
+    est, extract_s = _run_extract(out / "video.mp4", out / "run", float(gt.lens.fx[0]) if lens_known else None)
     metrics = evaluate(est, gt, render_labels=render_labels)  # the bodies rendered: composition metrics
     record: dict[str, Any] = {
         **asdict(spec), "frames": T, "stages": {"synth": gen_s, "extract": extract_s},
@@ -343,9 +351,11 @@ def _fmt(value: Any, spec: str) -> str:
     return spec.format(value)
 
 
-def markdown(suite: str, records: list[dict]) -> str:
+def markdown(suite: str, records: list[dict], lens_known: bool = False) -> str:
     """The bench tables: one per shot type, then a summary with medians."""
     lines = [f"# reshoot bench: suite `{suite}`", ""]
+    if lens_known:
+        lines += ["With the lens known (`--lens-known`): each shot's true focal length given to the camera stage.", ""]
     if suite == "footage":
         lines += ["| clip | frames | working size | people there | tracks found (frames each) | extract ms/frame | "
                   "camera model | focal | frames solved | camera s/frame | bodies: heights m | ground | "
