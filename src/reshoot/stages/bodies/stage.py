@@ -112,6 +112,12 @@ def trusted_confidence(obs: ActorObservations, width: int, height: int, hidden: 
     return conf
 
 
+def actor_confidence(shot: Shot, k: int) -> np.ndarray:
+    """(T, 33) actor ``k``'s keypoint confidences as the fits take them:
+    :func:`trusted_confidence` in ``shot``'s frame, with who hides them in part."""
+    return trusted_confidence(shot.actors[k].observations, shot.video.width, shot.video.height, hidden_in_part(shot, k))
+
+
 def _at_side(boxes: np.ndarray, width: int) -> np.ndarray:
     """(T,) bool: boxes (T, 4) that reach the frame's left or right edge (``CUT_MARGIN``)."""
     return (boxes[:, 0] <= width * CUT_MARGIN) | (boxes[:, 2] >= width * (1.0 - CUT_MARGIN))
@@ -194,7 +200,7 @@ def camera_space_bodies(shot: Shot, cfg: FitConfig | None = None,
             continue
         span = _span(seen)
         kpts3d = obs.kpts3d_m[span] if obs.kpts3d_m is not None else None
-        conf = trusted_confidence(obs, shot.video.width, shot.video.height, hidden_in_part(shot, k))
+        conf = actor_confidence(shot, k)
         try:
             fit = fit_track(obs.kpts2d_px[span], conf[span], K[span], kpts3d, cfg)
         except InputError as exc:
@@ -252,7 +258,7 @@ def camera_space_from_world(shot: Shot, T_world_cam: np.ndarray, placed: dict[st
         span = _span(body.observed) if body.observed is not None and body.observed.any() else slice(0, shot.num_frames)
         start = FitStart(pheno, rotvec[span], T_cam_root[span])
         masks = (silhouettes or {}).get(k)
-        conf = trusted_confidence(obs, shot.video.width, shot.video.height, hidden_in_part(shot, k))
+        conf = actor_confidence(shot, k)
         fit = fit_track(obs.kpts2d_px[span], conf[span], K[span],
                         obs.kpts3d_m[span] if obs.kpts3d_m is not None else None, cfg,
                         silhouettes=masks.frames(span) if masks is not None else None, start=start)  # fmt: skip

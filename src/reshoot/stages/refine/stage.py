@@ -242,7 +242,7 @@ class _Scene:
 
         from reshoot.bodymodel import pose_body, silhouette_surface
         from reshoot.stages.bodies.keypoint_map import load_keypoint_map
-        from reshoot.stages.bodies.stage import hidden_in_part, trusted_confidence
+        from reshoot.stages.bodies.stage import actor_confidence
 
         kmap = load_keypoint_map()
         self.actors = [k for k, a in enumerate(shot.actors) if a.body is not None]
@@ -264,7 +264,7 @@ class _Scene:
             self.landmarks.append(kmap(V, torch.from_numpy(posed.bone_heads_world).float()) if fits_map else None)
             self.drawn.append(torch.from_numpy(self.shown[k]).float())
             obs = actor.observations
-            conf = trusted_confidence(obs, shot.video.width, shot.video.height, hidden_in_part(shot, k))  # folded guesses out
+            conf = actor_confidence(shot, k)  # folded guesses out
             conf = conf * (conf >= self.min_conf) * self.shown[k][:, None]
             self.kpts.append(torch.from_numpy(obs.kpts2d_px).float())
             self.conf.append(torch.from_numpy(conf).float())
