@@ -316,6 +316,24 @@ def test_a_person_the_whole_frame_misses_is_found_in_a_region_around_them(small_
     assert region["visible"] >= 6 and region["recall"] >= 0.9 and region["duplicates"] == 0 and region["false"] == 0, region
 
 
+def test_a_call_can_look_with_some_tile_levels_only(two_people, detector):
+    """A tracker's schedule names the tile levels a frame is looked at with: the whole
+    frame always, then only those levels' passes; an unknown level is a one-line error."""
+    rgb = two_people[1][0]
+    levels = {lv.fraction: len(lv.origins) for lv in plan_levels(W, H, detector.cfg)}
+    assert set(levels) == {None, *detector.cfg.tile_fractions}  # the premise: every level applies at 960x540
+    for chosen in ([], [0.7], [0.4]):
+        detector.detect(rgb, tile_fractions=chosen)
+        assert detector.last_passes == 1 + sum(levels[f] for f in chosen), chosen
+    every_level = detector.detect(rgb, tile_fractions=[0.4, 0.7])
+    default = detector.detect(rgb)
+    assert detector.last_passes == sum(levels.values())
+    assert len(default) >= 1 and [p.box_xyxy_px.tolist() for p in every_level] == [p.box_xyxy_px.tolist() for p in default]
+    with pytest.raises(InputError, match="no tile level") as info:
+        detector.detect(rgb, tile_fractions=[0.5])
+    assert "\n" not in str(info.value)
+
+
 def test_two_people_one_pass_told_apart_stay_two():
     """Candidates of one pass are distinct people (its suppression joined each person's
     boxes): two such, one half behind the other with faces closer than the merge reach,

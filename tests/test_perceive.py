@@ -584,14 +584,44 @@ def test_real_footage_people_the_detector_misses_for_a_while_keep_their_tracks(f
     # found at about 252, followed back to 228)
     from reshoot.stages.decode import decode
     from reshoot.stages.perceive.landmarks import PoseLandmarker
-    from reshoot.stages.perceive.stage import PerceiveConfig, alternating_detector
+    from reshoot.stages.perceive.stage import PerceiveConfig, scheduled_detector
     from reshoot.stages.perceive.tracking import track_people
 
     footage = decode(footage_dir / "mmaction2_test_video_structuralize.mp4")
     cfg = PerceiveConfig()
     T = 240
-    tracks, _ = track_people(footage.frames(0, T), footage.video.width, footage.video.height, alternating_detector(cfg),
+    tracks, _ = track_people(footage.frames(0, T), footage.video.width, footage.video.height, scheduled_detector(cfg),
                              PoseLandmarker(), cfg.tracking)  # fmt: skip
     assert len(tracks) == 2  # the two children, neither split in two
     assert all(tr.present[:150].sum() >= 0.95 * 150 for tr in tracks)
     assert all(tr.present[212:T].all() for tr in tracks)
+
+
+def test_each_tile_level_is_looked_with_on_its_own_schedule(monkeypatch):
+    """The tracker's detector looks over the whole frame every call, and with each tile
+    level every ``tile_every`` calls for that level, the first call included; a schedule
+    that does not fit the detector's levels is a one-line error."""
+    import reshoot.stages.perceive.stage as stage
+    from reshoot.errors import InputError
+
+    asked = []
+
+    class Recorder:
+        def __init__(self, cfg):
+            self.cfg = cfg
+
+        def detect(self, rgb, regions, tile_fractions=None):
+            asked.append(tuple(tile_fractions))
+            return []
+
+    monkeypatch.setattr(stage, "PoseDetector", Recorder)
+    detect = stage.scheduled_detector(stage.PerceiveConfig(tile_every=(3, 4)))
+    for _ in range(13):
+        detect(np.zeros((4, 4, 3), np.uint8), [])
+    coarse, fine = stage.PerceiveConfig().detector.tile_fractions
+    assert [call for call, levels in enumerate(asked) if coarse in levels] == [0, 3, 6, 9, 12]
+    assert [call for call, levels in enumerate(asked) if fine in levels] == [0, 4, 8, 12]
+    for bad, what in (((6,), "one entry per tile level"), ((6, 0), "1 to max_coast_frames"), ((6, 99), "1 to max_coast_frames")):
+        with pytest.raises(InputError, match=what) as info:
+            stage.scheduled_detector(stage.PerceiveConfig(tile_every=bad))
+        assert "\n" not in str(info.value)

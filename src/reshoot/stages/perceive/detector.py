@@ -76,13 +76,14 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from reshoot.errors import InputError, ReshootError, ShapeError
+from reshoot.stages.perceive.models import mediapipe_model
 
 log = logging.getLogger(__name__)
 
@@ -233,13 +234,7 @@ class PersonDetection:
 
 def default_model_path() -> Path:
     """``pose_detection.tflite`` inside the installed mediapipe 0.10.21 wheel."""
-    try:
-        import mediapipe
-    except ImportError as exc:
-        raise ReshootError(
-            f"mediapipe is not installed ({exc}); install reshoot with its dependencies (`make install`)"
-        ) from None
-    return Path(mediapipe.__file__).parent / "modules" / "pose_detection" / "pose_detection.tflite"
+    return mediapipe_model("pose_detection/pose_detection.tflite")
 
 
 def ssd_anchors() -> np.ndarray:
@@ -330,6 +325,8 @@ class _Level:
     w: int
     h: int
     origins: tuple[tuple[int, int], ...]
+    fraction: float | None = None
+    """the tile level's entry of ``DetectorConfig.tile_fractions``; None: the whole frame"""
 
     def scale(self, width: int, height: int) -> tuple[float, float]:
         return self.w / width, self.h / height
@@ -360,7 +357,7 @@ def plan_levels(width: int, height: int, cfg: DetectorConfig) -> list[_Level]:
         k = INPUT_PX / side
         w, h = round(width * k), round(height * k)
         origins = tuple((x, y) for y in _positions(h, cfg.tile_overlap) for x in _positions(w, cfg.tile_overlap))
-        levels.append(_Level(f"tiles {fraction:g}", w, h, origins))
+        levels.append(_Level(f"tiles {fraction:g}", w, h, origins, fraction))
     return levels
 
 
@@ -450,14 +447,16 @@ class PoseDetector:
         self._net.invoke()
         return self._net.get_tensor(self._regressors)[0], self._net.get_tensor(self._logits)[0, :, 0]
 
-    def detect(self, rgb: np.ndarray, regions: Sequence[tuple[float, float, float]] = ()) -> list[PersonDetection]:
+    def detect(self, rgb: np.ndarray, regions: Sequence[tuple[float, float, float]] = (),
+               tile_fractions: Collection[float] | None = None) -> list[PersonDetection]:  # fmt: skip
         """Every person in one frame ``rgb`` (H, W, 3) uint8 RGB, best score first.
 
         ``regions``: squares ``(centre x, centre y, side)`` in frame pixels to look at
         besides the planned passes, one pass each (where a tracker expects someone: a
         person at the frame's edge or cut by its bottom scores low in the whole frame and
         may fall between tiles, but is found in a window about one and a half times their
-        size)."""
+        size). ``tile_fractions``: the tile levels (entries of ``cfg.tile_fractions``) to
+        look with this time, besides the whole frame; None: all of them."""
         import cv2
 
         if not isinstance(rgb, np.ndarray):
@@ -475,6 +474,12 @@ class PoseDetector:
         if levels is None:
             levels = self._levels[(W, H)] = plan_levels(W, H, self.cfg)
             log.debug("detector passes at %dx%d: %s", W, H, [(lv.name, len(lv.origins)) for lv in levels])
+        if tile_fractions is not None:
+            unknown = set(tile_fractions) - set(self.cfg.tile_fractions)
+            if unknown:
+                raise InputError(f"PoseDetector.detect: no tile level {sorted(unknown)}; "
+                                 f"the detector's are {self.cfg.tile_fractions}")  # fmt: skip
+            levels = [lv for lv in levels if lv.fraction is None or lv.fraction in tile_fractions]
         t0 = time.perf_counter()
         candidates: list[_Candidate] = []
         window = np.zeros((INPUT_PX, INPUT_PX, 3), np.uint8)

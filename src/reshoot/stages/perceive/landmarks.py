@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from reshoot.errors import ReshootError, ShapeError
+from reshoot.stages.perceive.models import mediapipe_model
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +35,7 @@ AUX_HIPS, AUX_SCALE = 33, 34
 
 def model_path() -> Path:
     """The landmark model inside the mediapipe 0.10.21 wheel."""
-    try:
-        import mediapipe
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ReshootError(f"mediapipe is not installed ({exc}); run `make install`") from exc
-    path = Path(mediapipe.__file__).parent / "modules" / "pose_landmark" / "pose_landmark_full.tflite"
-    if not path.is_file():
-        raise ReshootError(f"{path} is missing: reshoot needs mediapipe==0.10.21, the last wheel that ships its models")
-    return path
+    return mediapipe_model("pose_landmark/pose_landmark_full.tflite")
 
 
 @dataclass(frozen=True)
