@@ -43,8 +43,9 @@ class PerceiveConfig:
     heading), and a newcomer is found within this many frames. On the standard suite's
     renders the finest level every 12 frames instead of 6 found the same people to the
     digit on the two-person shots (detections, id switches, masks) and 2D keypoints within
-    0.2 px on the one-person ones, 16-24 ms a frame faster; both levels every 12 lost
-    precision and mask IoU where two people cross (track-2p, arc-2p)"""
+    0.25 px on the one-person ones, with a third fewer passes (9-25 ms a frame faster);
+    both levels every 12 lost precision and mask IoU where two people cross (track-2p,
+    arc-2p)"""
     landmark_threads: int = 2
     """interpreter threads of the landmark model: 7.3 ms a call with 2 on 2 idle cores,
     14 ms with 1 (a one-person shot 4-6 ms a frame faster, a two-person one about 20)"""
