@@ -440,8 +440,7 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
     f0 = cfg.focal_px or _assumed_focal(width)
     notes: list[str] = []
     bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
-    R_first, R_last = Rotation.from_rotvec(bp.rotvec[0]), Rotation.from_rotvec(bp.rotvec[-1])
-    turn = float(np.degrees(np.linalg.norm((R_last * R_first.inv()).as_rotvec())))
+    turn = _turn_deg(bp)
     if cfg.focal_px:
         focal_source = "given"
     elif turn < MIN_TURN_DEG:  # the focal length slides freely with the depths: hold the assumed one
@@ -461,6 +460,7 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
                          f"{PLAUSIBLE_HFOV_DEG[0]:g}-{PLAUSIBLE_HFOV_DEG[1]:g}")  # fmt: skip
             focal_source, f0 = "assumed", _assumed_focal(width)
             bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
+            turn = _turn_deg(bp)  # with a lens: a turn may have stood in for the focal length
     observed = bp
     bp = _prune(bp, max(3 * cfg.inlier_px, 3 * float(np.median(residuals_px(bp)))))
     focal_mode = "shared" if focal_source == "estimated" else "fixed"
@@ -481,6 +481,12 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
     sol = _register_all(tracks, bp, keys_used, principal, cfg, zooms, focal_source, notes)
     sol.reprojection_px = _median_error(bp, observed)
     return sol
+
+
+def _turn_deg(bp: BundleProblem) -> float:
+    """How far the last camera of ``bp`` is turned from the first, degrees."""
+    R_first, R_last = Rotation.from_rotvec(bp.rotvec[0]), Rotation.from_rotvec(bp.rotvec[-1])
+    return float(np.degrees(np.linalg.norm((R_last * R_first.inv()).as_rotvec())))
 
 
 def _held_if_still(bp: BundleProblem, observed: BundleProblem, focal_mode: str, notes: list[str]) -> BundleProblem:
@@ -537,7 +543,15 @@ def _incremental(tracks: PointTracks, keys: list[int], principal: np.ndarray, f:
         if not okp or inl is None or len(inl) < cfg.min_points:
             log.info("keyframe %d: PnP failed", k)
             continue
-        rvec, tvec = cv2.solvePnPRefineLM(obj[inl.ravel()], xy_k[known][inl.ravel()], K, None, rvec, tvec)
+        obj_in, xy_in = obj[inl.ravel()], xy_k[known][inl.ravel()]
+        rvec, tvec = cv2.solvePnPRefineLM(obj_in, xy_in, K, None, rvec, tvec)
+        # EPnP can land on a pose turned half round where the points lie along the view
+        # (a dolly in a synthetic dolly zoom: the last keyframe turned 162 degrees); the
+        # last keyframe's pose, refined, is the other candidate: the better fit is kept
+        R_prev, t_prev = poses[registered[-1]]
+        rvec_near, tvec_near = cv2.solvePnPRefineLM(obj_in, xy_in, K, None, cv2.Rodrigues(R_prev)[0], t_prev.reshape(3, 1).copy())
+        if _pnp_error(obj, xy_k[known], K, rvec_near, tvec_near) < _pnp_error(obj, xy_k[known], K, rvec, tvec):
+            rvec, tvec = rvec_near, tvec_near
         poses[k] = (cv2.Rodrigues(rvec)[0], tvec.ravel())
         registered.append(k)
         # new points: seen here and in an earlier registered keyframe, with enough angle
@@ -565,6 +579,17 @@ def _incremental(tracks: PointTracks, keys: list[int], principal: np.ndarray, f:
     bp = _problem(tracks, registered, poses, point_xyz, principal, f)
     bp = adjust(bp, "fixed")
     return bp, registered
+
+
+def _pnp_error(obj: np.ndarray, xy: np.ndarray, K: np.ndarray, rvec: np.ndarray, tvec: np.ndarray) -> float:
+    """Median reprojection error (pixels) of points ``obj`` (N, 3) seen at ``xy`` (N, 2)
+    by the camera (``rvec``, ``tvec``); inf where any lies behind it."""
+    import cv2
+
+    if np.any((obj @ cv2.Rodrigues(rvec)[0].T + tvec.reshape(1, 3))[:, 2] <= 0):
+        return float("inf")
+    proj = cv2.projectPoints(obj, rvec, tvec, K, None)[0].reshape(-1, 2)
+    return float(np.median(np.linalg.norm(proj - xy, axis=1)))
 
 
 def _problem(tracks: PointTracks, frames: list[int], poses: dict, point_xyz: dict, principal: np.ndarray,
