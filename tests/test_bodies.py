@@ -318,3 +318,41 @@ def test_a_body_walking_out_of_the_frame_goes_on_at_its_speed():
     astray[-GLIDE_FRAMES:, 0] += 0.5 * np.arange(GLIDE_FRAMES)  # 13 m/s
     fast = _glide(astray, span, crossing, fps)
     assert np.linalg.norm(fast[31] - fast[30]) * fps == pytest.approx(MAX_GLIDE_MPS)
+
+
+def test_a_moment_lost_in_view_is_drawn_and_a_walk_out_of_the_frame_is_not(adult_and_child):
+    """A short gap in an actor's presence with them in view on both sides (hidden behind
+    someone, missed by the tracker) is drawn with the bridged body; a longer one, or one
+    beside the frame's edge (gone out of the frame), is not."""
+    from reshoot.shot import Actor, ActorObservations, BodyParams
+    from reshoot.stages.bodies.stage import LOST_IN_VIEW_FRAMES as N
+    from reshoot.stages.bodies.stage import crossing_edge, lost_in_view
+
+    W, H, T = 960, 540, 80
+    boxes = np.tile([400.0, 100.0, 500.0, 400.0], (T, 1))
+    present = np.ones(T, bool)
+    present[10:14] = False  # a moment: drawn
+    present[20 : 21 + N] = False  # one frame too long: not
+    present[40 : 40 + N] = False  # just short enough: drawn
+    boxes[59, 2] = W  # out at the right edge, back a few frames later: not
+    present[60:63] = False
+    present[70:] = False  # gone at the end: not
+    actor = Actor(1, present, ActorObservations("mediapipe33", np.zeros((T, 33, 2)), np.zeros((T, 33)), boxes))
+    lost = lost_in_view(actor, W, H)
+    assert np.flatnonzero(lost).tolist() == [*range(10, 14), *range(40, 40 + N)]
+    # what is drawn: the body's shown frames, else where the actor is present
+    assert (actor.drawn() == present).all()
+    quats = np.tile([1.0, 0.0, 0.0, 0.0], (T, 1, 1))
+    actor.body = BodyParams("anny", {}, ["root"], quats, np.tile(np.eye(4), (T, 1, 1)), shown=present | lost)
+    assert (actor.drawn() == present | lost).all()
+    # the bodies stage writes them: the child missed by the tracker for two frames in view
+    shot = _as_camera_stage_left_it(adult_and_child, ground=True)
+    child = shot.actors[1]
+    in_view = child.present & ~crossing_edge(child, shot.video.width, shot.video.height)
+    assert in_view[2:7].all(), "the premise: the child in view"
+    child.present[3:5] = False
+    child.observations.kpts_conf[3:5] = 0.0
+    est = bodies(shot)
+    assert np.flatnonzero(~est.actors[1].body.shown).tolist() == np.flatnonzero(~adult_and_child.actors[1].present).tolist()
+    assert est.meta["bodies"]["actors"][str(child.track_id)]["frames_lost_in_view"] == 2
+

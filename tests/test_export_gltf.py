@@ -300,3 +300,16 @@ def test_an_actor_without_a_body_is_left_out_with_a_warning(tmp_path):
     out = write_gltf(shot, tmp_path / "one.glb")
     assert out.warnings == ["actor 1 has no body (run the bodies stage): left out of the glTF"]
     assert [n.name for n in Glb.load(out.path).gltf.nodes if n.skin is not None] == ["actor_2_body"]
+
+
+def test_an_actor_lost_a_moment_in_view_stays_in_the_scene(tmp_path):
+    """Frames where the tracker lost an actor a moment in view (``BodyParams.shown``
+    beyond ``present``: hidden behind someone) keep their body in the scene."""
+    shot = make_shot()
+    second = shot.actors[1]
+    second.present[4:6] = False
+    second.body.shown = second.present.copy()
+    second.body.shown[4:6] = True
+    glb = Glb.load(write_gltf(shot, tmp_path / "lost.glb").path)
+    scale = glb.channels()[glb.node_index("actor_2"), "scale"][:, 0]
+    assert scale.tolist() == [0, 0, 1, 1, 1, 1, 1, 1]

@@ -200,6 +200,10 @@ class BodyParams(_Record):
     observed: np.ndarray | None = array_field(
         ("T",), "bool", "frames whose pose rests on the actor's keypoints (False: bridged or held)", optional=True
     )
+    shown: np.ndarray | None = array_field(
+        ("T",), "bool", "frames the body is drawn in (renderings, exports): where the actor is present, and through "
+        "a moment the tracker lost them in view (hidden behind someone); None: where present", optional=True
+    )
 
     def _dims(self) -> dict[str, int]:
         return {"B": len(self.bone_names)}
@@ -246,6 +250,13 @@ class Actor(_Record):
 
     def _dims(self) -> dict[str, int]:
         return {} if self.joint_names is None else {"J": len(self.joint_names)}
+
+    def drawn(self) -> np.ndarray:
+        """(T,) bool: the frames the actor's body is drawn in (renderings, overlays,
+        exports): its body's ``shown`` frames, else where it is present."""
+        if self.body is not None and self.body.shown is not None:
+            return self.body.shown
+        return self.present
 
     def _check(self, where: str, dims: dict[str, int]) -> None:
         if (self.joints_world is None) != (self.joint_names is None):

@@ -193,16 +193,16 @@ def _add_actor(doc: _Document, actor: Actor, colour_rgb: np.ndarray) -> None:
 
     first = len(doc.gltf.nodes)
     joints = list(range(first + 1, first + 1 + model.bone_count))
-    present = np.flatnonzero(actor.present)
+    present, drawn = np.flatnonzero(actor.present), actor.drawn()
     doc.add_node(gl.Node(name=f"actor_{actor.track_id}", children=[joints[0]],
-                         scale=None if actor.present[0] else [0.0, 0.0, 0.0], extras={
+                         scale=None if drawn[0] else [0.0, 0.0, 0.0], extras={
         "track_id": actor.track_id, "label": actor.label, "model": body.model, "phenotype": dict(body.phenotype),
         "stature_m": stature_m(body.phenotype), "frames_present": int(present.size),
         "first_frame": int(present[0]) if present.size else None, "last_frame": int(present[-1]) if present.size else None,
     }))  # fmt: skip
     doc.scene_nodes.append(first)
-    if not actor.present.all():  # shown on the frames it is in the shot only
-        doc.animate(first, "scale", np.repeat(actor.present.astype(np.float64)[:, None], 3, 1), gl.ANIM_STEP)
+    if not drawn.all():  # shown on the frames it is in the shot only (a moment hidden behind someone included)
+        doc.animate(first, "scale", np.repeat(drawn.astype(np.float64)[:, None], 3, 1), gl.ANIM_STEP)
     for b, name in enumerate(model.bone_labels):
         local = J_gltf[:, b] if parents[b] < 0 else np.linalg.inv(J_gltf[:, parents[b]]) @ J_gltf[:, b]
         translation, quats = local[:, :3, 3], _unit_quats_xyzw(local[:, :3, :3])

@@ -18,7 +18,8 @@ from reshoot.shot import Shot
 def render_labels(shot: Shot) -> np.ndarray:
     """(T, H, W) uint8: 0 background, ``k + 1`` where actor ``k``'s body is nearest.
 
-    Actors without a body, and frames where an actor is not present, draw nothing.
+    Actors without a body, and frames an actor's body is not drawn in (``Actor.drawn``:
+    where it is not present, but for a moment it was lost in view), draw nothing.
     """
     if shot.camera is None or shot.lens is None:
         raise ReshootError("rendering labels needs a camera and a lens in the shot")
@@ -34,7 +35,7 @@ def render_labels(shot: Shot) -> np.ndarray:
             meshes = [
                 Mesh(p.vertices_world[t], p.faces, label=k + 1)
                 for k, (a, p) in enumerate(zip(shot.actors, posed))
-                if p is not None and a.present[t]
+                if p is not None and a.drawn()[t]
             ]
             if meshes:
                 labels[t] = raster.render(meshes, shot.camera.T_world_cam[t], K[t]).labels

@@ -85,7 +85,7 @@ class BodyPainter:
         from reshoot.render.raster import Mesh
 
         meshes = [Mesh(p.vertices_world[t], p.faces, color=np.ones(3), label=k + 1)
-                  for k, (a, p) in enumerate(zip(self.shot.actors, self.posed)) if p is not None and a.present[t]]  # fmt: skip
+                  for k, (a, p) in enumerate(zip(self.shot.actors, self.posed)) if p is not None and a.drawn()[t]]  # fmt: skip
         if not meshes:
             return None
         r = self.raster.render(meshes, self.shot.camera.T_world_cam[t], self.K[t])

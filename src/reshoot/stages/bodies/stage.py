@@ -52,6 +52,12 @@ GLIDE_FRAMES = 8
 speed of its last (first) this many, in the camera's frame (``_glide``)"""
 MAX_GLIDE_MPS = 3.0
 """... at most this fast (a brisk walk: a speed out of a few jittery frames is not run at)"""
+LOST_IN_VIEW_FRAMES = 12
+"""a gap of at most this many frames in an actor's presence, with the actor in view on
+both sides of it (away from the frame's edge), is someone the tracker lost a moment in
+view, hidden behind someone in front or missed, not someone who left: their bridged
+body is drawn there (``BodyParams.shown``; the tracker itself looks for a lost person
+this long, ``TrackingConfig.lost_frames``)"""
 
 
 def hidden_in_part(shot: Shot, k: int) -> np.ndarray:
@@ -133,6 +139,20 @@ def crossing_edge(actor: Actor, width: int, height: int) -> np.ndarray:
     edge (walking out, or in)."""
     boxes = actor.observations.boxes_xyxy_px
     return actor.present & (_at_side(boxes, width) | _at_bottom(boxes, height))
+
+
+def lost_in_view(actor: Actor, width: int, height: int) -> np.ndarray:
+    """(T,) bool: the frames of ``actor``'s gaps in presence of at most
+    :data:`LOST_IN_VIEW_FRAMES` between two frames where it is in view and not at the
+    frame's side or bottom edge (:func:`crossing_edge`): hidden a moment or missed by the
+    tracker, not gone out of the frame (whose bridged body could walk through the view)."""
+    edge = crossing_edge(actor, width, height)
+    seen = np.flatnonzero(actor.present)
+    lost = np.zeros(len(actor.present), bool)
+    for before, after in zip(seen[:-1], seen[1:]):
+        if 1 < after - before <= LOST_IN_VIEW_FRAMES + 1 and not edge[before] and not edge[after]:
+            lost[before + 1 : after] = True
+    return lost
 
 
 @dataclass
@@ -301,12 +321,14 @@ def place_in_world(shot: Shot, bodies_c: CameraSpaceBodies, T_world_cam: np.ndar
         target = cfg.fit.stature_m * lifted.size[a]
         pheno["height"] = height_for_stature(pheno, target, "fit")
         quats = roma.rotvec_to_unitquat(torch.from_numpy(fit.bone_rotvec))
+        lost = lost_in_view(actor, shot.video.width, shot.video.height)  # drawn there too: hidden a moment
         actor.body = BodyParams(model=model, phenotype=pheno, bone_names=bone_names,
                                 bone_quats_wxyz=quat_xyzw_to_wxyz(quats).numpy(), T_world_root=lifted.T_world_root[a],
-                                observed=fit.observed)  # fmt: skip
+                                observed=fit.observed, shown=actor.present | lost)  # fmt: skip
         actor.joint_names = bone_names
         actor.joints_world = lifted.joints_world[a]
-        bodies_c.report[str(actor.track_id)].update(size=lifted.size[a], stature_m=target)
+        bodies_c.report[str(actor.track_id)].update(size=lifted.size[a], stature_m=target,
+                                                    frames_lost_in_view=int(lost.sum()))  # fmt: skip
     shot.camera.T_world_cam = lifted.T_world_cam
     shot.camera.metric = lifted.metric
     for note in lifted.notes:

@@ -136,8 +136,10 @@ class RefineConfig:
 
 
 def _shown(actor: Actor) -> np.ndarray:
-    """(T,) bool: the frames an actor's body is drawn in: where the actor is in the shot,
-    from the first to the last frame its body was fitted on. Beyond those the body is
+    """(T,) bool: the frames an actor's body is rendered in for the losses: where the
+    actor is in the shot (only there do the masks hold them: not where the tracker lost
+    them a moment, which ``Actor.drawn`` draws), from the first to the last frame its
+    body was fitted on. Beyond those the body is
     held, not seen (someone walking out of the frame: the part of them still in it has
     moved on from where the held body stands), and the actor's pixels there say nothing.
     On six synthetic shots whose walkers leave and come in at the frame's edge (the
