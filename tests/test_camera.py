@@ -179,6 +179,48 @@ def test_a_pan_that_loses_the_background_is_bridged_at_constant_speed():
     assert err.max() < 0.5
 
 
+def test_a_keyframe_pose_turned_half_round_by_pnp_is_not_kept(monkeypatch):
+    """A dolly along the view: where EPnP puts a keyframe turned half round its axis (as
+    on a render of the synthetic dolly zoom: 162 degrees, the path 31 % off), the last
+    keyframe's pose refined is the better fit, and the path comes out straight."""
+    import cv2
+    from scipy.spatial.transform import Rotation
+
+    from reshoot.stages.camera.bundle import project
+    from reshoot.stages.camera.tracks import PointTracks
+
+    rng = np.random.default_rng(2)
+    T, W, H, f = 40, 640, 360, 500.0
+    points = np.c_[rng.uniform(-6, 6, 3000), rng.uniform(-3, 3, 3000), rng.uniform(6, 30, 3000)]
+    centres = np.c_[np.zeros(T), np.zeros(T), np.linspace(0.0, 2.0, T)]  # 2 m straight ahead, not turning
+    point, frame, xy = [], [], []
+    for t in range(T):
+        uv, z = project(np.zeros((len(points), 3)), np.repeat(-centres[t:t + 1], len(points), 0), np.full(len(points), f),
+                        points, np.array([W / 2, H / 2]))  # fmt: skip
+        seen = np.flatnonzero((z > 0) & (uv[:, 0] > 0) & (uv[:, 0] < W) & (uv[:, 1] > 0) & (uv[:, 1] < H))
+        point.append(seen), frame.append(np.full(len(seen), t)), xy.append(uv[seen] + rng.normal(0, 0.2, (len(seen), 2)))
+    tracks = PointTracks(np.concatenate(point), np.concatenate(frame), np.concatenate(xy), len(points), T)
+
+    pnp = cv2.solvePnPRansac
+    half_round = Rotation.from_euler("z", 180, degrees=True)
+
+    def turned(obj, xy, K, dist, *args, **kwargs):  # a keyframe's PnP (no pose to start from) turned half round
+        ok, rvec, tvec, inliers = pnp(obj, xy, K, dist, *args, **kwargs)
+        if ok and not kwargs.get("useExtrinsicGuess"):
+            rvec = (half_round * Rotation.from_rotvec(rvec.ravel())).as_rotvec().reshape(3, 1)
+            tvec = half_round.apply(tvec.ravel()).reshape(3, 1)
+        return ok, rvec, tvec, inliers
+
+    monkeypatch.setattr(cv2, "solvePnPRansac", turned)
+    sol = solve(tracks, W, H, SolveConfig(focal_px=f))
+    assert sol.model == "general" and sol.registered.all()
+    rel = Rotation.from_matrix(sol.R_cam_world) * Rotation.from_matrix(sol.R_cam_world[0]).inv()
+    assert np.degrees(np.linalg.norm(rel.as_rotvec(), axis=1)).max() < 0.5
+    path = sol.centres - sol.centres[0]
+    direction = path[-1] / np.linalg.norm(path[-1])
+    assert direction[2] > 0.999  # straight ahead
+
+
 def test_a_focal_length_in_the_metadata_is_used(tmp_path_factory, tmp_path):
     """An image folder whose frames declare their 35 mm-equivalent focal length (EXIF): a
     still camera, which cannot show its focal length, gets that one."""
