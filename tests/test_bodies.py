@@ -355,4 +355,3 @@ def test_a_moment_lost_in_view_is_drawn_and_a_walk_out_of_the_frame_is_not(adult
     est = bodies(shot)
     assert np.flatnonzero(~est.actors[1].body.shown).tolist() == np.flatnonzero(~adult_and_child.actors[1].present).tolist()
     assert est.meta["bodies"]["actors"][str(child.track_id)]["frames_lost_in_view"] == 2
-

@@ -30,12 +30,13 @@ def render_labels(shot: Shot) -> np.ndarray:
     T, H, W = shot.num_frames, shot.video.height, shot.video.width
     labels = np.zeros((T, H, W), np.uint8)
     K = shot.lens.K()
+    drawn = [a.drawn() for a in shot.actors]
     with Rasterizer(W, H) as raster:
         for t in range(T):
             meshes = [
                 Mesh(p.vertices_world[t], p.faces, label=k + 1)
-                for k, (a, p) in enumerate(zip(shot.actors, posed))
-                if p is not None and a.drawn()[t]
+                for k, (p, shown) in enumerate(zip(posed, drawn))
+                if p is not None and shown[t]
             ]
             if meshes:
                 labels[t] = raster.render(meshes, shot.camera.T_world_cam[t], K[t]).labels

@@ -87,7 +87,6 @@ def perceive(footage: Footage, cfg: PerceiveConfig | None = None,
     ``mediapipe33`` observations) and the instance masks. Raises :class:`InputError`
     when nobody is found in the whole clip. ``progress(done, total)``: frames done."""
     cfg = cfg or PerceiveConfig()
-    cfg.check()
     t0 = time.perf_counter()
     video = footage.video
     tracks, labels = track_people(footage.frames(), video.width, video.height, scheduled_detector(cfg),
