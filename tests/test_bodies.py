@@ -227,6 +227,7 @@ def test_feet_folded_into_the_frame_of_an_actor_cut_by_its_bottom_edge_are_not_t
     kpts = np.zeros((3, 33, 2))
     kpts[:, [11, 12]] = [[400, 250], [440, 250]]  # shoulders
     kpts[:, [23, 24]] = [[405, 400], [435, 400]]  # hips: a torso 150 px long
+    kpts[:, [25, 26]] = [[405, 490], [435, 490]]  # knees: below the hips
     kpts[:, 27:33, 1] = [[520] * 6, [420] * 6, [420] * 6]  # feet: at the edge, at hip height (twice)
     boxes = np.array([[380, 200, 460, 540], [380, 200, 460, 540], [380, 200, 460, 470]], float)
     obs = ActorObservations("mediapipe33", kpts, np.full((3, 33), 0.9), boxes)
@@ -236,6 +237,35 @@ def test_feet_folded_into_the_frame_of_an_actor_cut_by_its_bottom_edge_are_not_t
     assert (feet[1] == 0.0).all()  # cut by the edge, feet at hip height: folded into the frame
     assert (feet[2] == 0.9).all()  # the whole actor in the frame: the feet are seen
     assert (conf[:, :27] == 0.9).all() and obs.kpts_conf.min() == 0.9  # nothing else touched, the input kept
+
+
+def test_legs_folded_up_a_moment_by_an_actor_cut_by_the_bottom_edge_are_not_trusted():
+    """Someone walking in at the bottom of the frame, legs below its edge: where the
+    detector flickers into folding the knees up level with the hips, the frame keeps no
+    keypoint (its torso is folded too); an actor seated through the shot keeps its knees
+    at its hips, and someone whole in the frame may raise a knee."""
+    from reshoot.shot import ActorObservations
+    from reshoot.stages.bodies.stage import trusted_confidence
+
+    W, H, T = 960, 540, 30
+
+    def actor(knee_below_hips_px: np.ndarray, bottom: float) -> ActorObservations:
+        kpts = np.zeros((T, 33, 2))
+        kpts[:, [11, 12]] = [[600, 280], [640, 280]]
+        kpts[:, [23, 24]] = [[605, 400], [635, 400]]  # a torso 120 px long
+        kpts[:, [25, 26], 0] = [605, 635]
+        kpts[:, [25, 26], 1] = 400 + knee_below_hips_px[:, None]
+        kpts[:, 27:33, 1] = H + 60  # the feet below the edge
+        return ActorObservations("mediapipe33", kpts, np.full((T, 33), 0.9), np.tile([570.0, 240.0, 680.0, bottom], (T, 1)))
+
+    walking = np.full(T, 60.0)  # knees half a torso below the hips
+    walking[[8, 10, 11]] = [-20.0, 0.0, 20.0]  # folded up to the hips
+    conf = trusted_confidence(actor(walking, H), W, H)
+    assert np.flatnonzero((conf == 0).all(1)).tolist() == [8, 10, 11]
+    assert (conf[(conf > 0).any(1)][:, :27] == 0.9).all()
+    seated = np.full(T, 5.0)  # knees level with the hips all along
+    assert (trusted_confidence(actor(seated, H), W, H)[:, :27] == 0.9).all()
+    assert (trusted_confidence(actor(walking, H - 40), W, H)[:, :27] == 0.9).all()  # whole in the frame: a raised knee
 
 
 def test_a_body_folded_up_at_the_frames_side_is_not_trusted():
