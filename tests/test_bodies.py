@@ -242,8 +242,8 @@ def test_feet_folded_into_the_frame_of_an_actor_cut_by_its_bottom_edge_are_not_t
 def test_legs_folded_up_a_moment_by_an_actor_cut_by_the_bottom_edge_are_not_trusted():
     """Someone walking in at the bottom of the frame, legs below its edge: where the
     detector flickers into folding the knees up level with the hips, the frame keeps no
-    keypoint (its torso is folded too); an actor seated through the shot keeps its knees
-    at its hips, and someone whole in the frame may raise a knee."""
+    keypoint (the detector folds the torso with them); an actor seated through the shot
+    keeps its knees at its hips, and someone whole in the frame may raise a knee."""
     from reshoot.shot import ActorObservations
     from reshoot.stages.bodies.stage import trusted_confidence
 
@@ -255,7 +255,7 @@ def test_legs_folded_up_a_moment_by_an_actor_cut_by_the_bottom_edge_are_not_trus
         kpts[:, [23, 24]] = [[605, 400], [635, 400]]  # a torso 120 px long
         kpts[:, [25, 26], 0] = [605, 635]
         kpts[:, [25, 26], 1] = 400 + knee_below_hips_px[:, None]
-        kpts[:, 27:33, 1] = H + 60  # the feet below the edge
+        kpts[:, 27:33, 1] = H + 60 if bottom >= H else bottom - 10  # the feet below the edge, or in the frame
         return ActorObservations("mediapipe33", kpts, np.full((T, 33), 0.9), np.tile([570.0, 240.0, 680.0, bottom], (T, 1)))
 
     walking = np.full(T, 60.0)  # knees half a torso below the hips

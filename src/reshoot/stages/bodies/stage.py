@@ -134,10 +134,10 @@ def _legs_folded(xy: np.ndarray, conf: np.ndarray, cut: np.ndarray, torso: np.nd
     someone seated stays seated, a detector that folds the legs flickers. On the
     synthetic pull-out's walker coming in at the bottom right the landmark model put the
     knees level with the hips or above, the torso a fifth short, in 8 of 30 frames; the
-    fit folded the legs into a sitting pose and stood the body 20 % too far. Without the
-    5 frames caught (bodies and refine rerun on the bench's render): person IoU 0.807 ->
-    0.851, 2D joints 13.9 -> 11.7 px at 720p, W-MPJPE 284 -> 253 mm, PA-MPJPE 99 -> 85;
-    no other shot of the suite has such a frame."""
+    fit folded the legs into a sitting pose and stood the body 20 % too far. With the 5
+    frames caught left out (bodies and refine rerun on the bench's render): person IoU
+    0.807 -> 0.851, 2D joints 13.9 -> 11.7 px at 720p, W-MPJPE 284 -> 253 mm, PA-MPJPE
+    99 -> 85; no other shot of the suite has such a frame."""
     hips_y = xy[:, [23, 24], 1].mean(1)
     high = cut & ((xy[:, KNEES, 1] < hips_y[:, None] + KNEE_BELOW_HIPS * torso[:, None])
                   & (conf[:, KNEES] >= MIN_TORSO_CONF)).any(1)  # fmt: skip
