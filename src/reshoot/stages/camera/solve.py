@@ -537,20 +537,21 @@ def _incremental(tracks: PointTracks, keys: list[int], principal: np.ndarray, f:
         if known.sum() < cfg.min_points:
             log.info("keyframe %d: %d known points, skipped", k, known.sum())
             continue
-        obj = np.stack([point_xyz[int(p)] for p in ids_k[known]])
-        okp, rvec, tvec, inl = cv2.solvePnPRansac(obj, xy_k[known], K, None, iterationsCount=200,
+        obj, xy = np.stack([point_xyz[int(p)] for p in ids_k[known]]), xy_k[known]
+        okp, rvec, tvec, inl = cv2.solvePnPRansac(obj, xy, K, None, iterationsCount=200,
                                                   reprojectionError=2 * cfg.inlier_px, flags=cv2.SOLVEPNP_EPNP)  # fmt: skip
         if not okp or inl is None or len(inl) < cfg.min_points:
             log.info("keyframe %d: PnP failed", k)
             continue
-        obj_in, xy_in = obj[inl.ravel()], xy_k[known][inl.ravel()]
+        obj_in, xy_in = obj[inl.ravel()], xy[inl.ravel()]
         rvec, tvec = cv2.solvePnPRefineLM(obj_in, xy_in, K, None, rvec, tvec)
         # EPnP can land on a pose turned half round where the points lie along the view
         # (a dolly in a synthetic dolly zoom: the last keyframe turned 162 degrees); the
         # last keyframe's pose, refined, is the other candidate: the better fit is kept
         R_prev, t_prev = poses[registered[-1]]
-        rvec_near, tvec_near = cv2.solvePnPRefineLM(obj_in, xy_in, K, None, cv2.Rodrigues(R_prev)[0], t_prev.reshape(3, 1).copy())
-        if _pnp_error(obj, xy_k[known], K, rvec_near, tvec_near) < _pnp_error(obj, xy_k[known], K, rvec, tvec):
+        rvec_near, tvec_near = cv2.solvePnPRefineLM(obj_in, xy_in, K, None, cv2.Rodrigues(R_prev)[0],
+                                                    t_prev.reshape(3, 1).copy())  # fmt: skip
+        if _pnp_error(obj, xy, K, rvec_near, tvec_near) < _pnp_error(obj, xy, K, rvec, tvec):
             rvec, tvec = rvec_near, tvec_near
         poses[k] = (cv2.Rodrigues(rvec)[0], tvec.ravel())
         registered.append(k)

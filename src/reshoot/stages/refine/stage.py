@@ -139,9 +139,9 @@ def _shown(actor: Actor) -> np.ndarray:
     """(T,) bool: the frames an actor's body is rendered in for the losses: where the
     actor is in the shot (only there do the masks hold them: not where the tracker lost
     them a moment, which ``Actor.drawn`` draws), from the first to the last frame its
-    body was fitted on. Beyond those the body is
-    held, not seen (someone walking out of the frame: the part of them still in it has
-    moved on from where the held body stands), and the actor's pixels there say nothing.
+    body was fitted on. Beyond those the body is held, not seen (someone walking out of
+    the frame: the part of them still in it has moved on from where the held body
+    stands), and the actor's pixels there say nothing.
     On six synthetic shots whose walkers leave and come in at the frame's edge (the
     perceive stage keeps the part of them in it) the refined figures moved by 0.001 IoU
     and 0.1 px at most: a guard for an actor whose body spans few of its frames."""
