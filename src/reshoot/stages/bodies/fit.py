@@ -427,21 +427,25 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         sched.step()
     if silhouettes is not None and cfg.outline_iterations > 0:
         # 3. the outline too: the soft silhouette against the mask, where it says something
+        from torch.nn.functional import mse_loss
+
         from reshoot.bodymodel import silhouette_surface
         from reshoot.render.soft import SoftRaster, soft_silhouette
 
-        target = torch.tensor(silhouettes.target, **f32)
         known = torch.tensor(silhouettes.known, **f32)
+        target = torch.tensor(silhouettes.target, **f32) * known  # what is known of the mask
+        counted = known.sum().clamp(min=1.0)
         raster = SoftRaster(target.shape[2], target.shape[1], sigma=cfg.outline_sigma)
         K_work = torch.tensor(silhouettes.K, **f32)
         faces = model.get_triangular_faces().long()
+        pheno_logit.requires_grad_(False)  # the build is kept: anny need not carry its gradient
         opt = torch.optim.Adam([root_rot, root_t, bones], lr=cfg.outline_lr)
         for _ in range(cfg.outline_iterations):
             opt.zero_grad()
             verts, heads, _, _ = forward()
             loss = pose_loss(verts, heads)
             outline = soft_silhouette(raster, silhouette_surface(verts, faces), faces, K_work)
-            loss = loss + cfg.outline_weight * (known * (outline - target) ** 2).sum() / known.sum().clamp(min=1.0)
+            loss = loss + cfg.outline_weight * mse_loss(outline * known, target, reduction="sum") / counted
             loss.backward()
             opt.step()
     with torch.no_grad():
