@@ -119,6 +119,21 @@ def _settled(px, py, lines, c0, c1, c2, reach2, deep):  # noqa: ANN001, ANN202
     return 2
 
 
+@nb.njit(cache=True, inline="always")
+def _soft(tri, drawn, contour, n, f, reach, width, height):  # noqa: ANN001, ANN202
+    """Triangle f of frame n as the soft passes see it: whether it is drawn softly (drawn,
+    an edge on the contour), its corners, which edges are on the contour, the box of
+    pixels within ``reach`` of it (x0, x1, y0, y1) and its edges' lines (``_lines``)."""
+    c0, c1, c2 = contour[n, f, 0], contour[n, f, 1], contour[n, f, 2]
+    if not drawn[n, f] or not (c0 or c1 or c2):
+        nothing = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+        return False, nothing, (c0, c1, c2), (0, -1, 0, -1), _lines(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    ax, ay, bx, by, cx, cy = _corners(tri, n, f)
+    x0, x1 = _box(min(ax, bx, cx), max(ax, bx, cx), reach, width)
+    y0, y1 = _box(min(ay, by, cy), max(ay, by, cy), reach, height)
+    return True, (ax, ay, bx, by, cx, cy), (c0, c1, c2), (x0, x1, y0, y1), _lines(ax, ay, bx, by, cx, cy)
+
+
 @nb.njit(cache=True, parallel=True)
 def _forward(tri, drawn, contour, sigma, reach, coverage, covered, log_uncovered):  # noqa: ANN001, ANN202
     """:func:`forward` into zeroed images."""
@@ -139,13 +154,10 @@ def _forward(tri, drawn, contour, sigma, reach, coverage, covered, log_uncovered
                     if not hard[y, x] and _inside(x + 0.5, py, ax, ay, bx, by, cx, cy):
                         hard[y, x] = True
         for f in range(F):  # the contour triangles: soft, where not covered
-            c0, c1, c2 = contour[n, f, 0], contour[n, f, 1], contour[n, f, 2]
-            if not drawn[n, f] or not (c0 or c1 or c2):
+            soft, (ax, ay, bx, by, cx, cy), (c0, c1, c2), (x0, x1, y0, y1), lines = _soft(tri, drawn, contour, n, f, reach,
+                                                                                          width, height)  # fmt: skip
+            if not soft:
                 continue
-            ax, ay, bx, by, cx, cy = _corners(tri, n, f)
-            x0, x1 = _box(min(ax, bx, cx), max(ax, bx, cx), reach, width)
-            y0, y1 = _box(min(ay, by, cy), max(ay, by, cy), reach, height)
-            lines = _lines(ax, ay, bx, by, cx, cy)
             for y in range(y0, y1 + 1):
                 py = y + 0.5
                 for x in range(x0, x1 + 1):
@@ -204,13 +216,10 @@ def backward(tri, drawn, contour, sigma, reach, covered, log_uncovered, grad_out
     for n in nb.prange(N):
         hard, L, G = covered[n], log_uncovered[n], grad_out[n]
         for f in range(F):
-            c0, c1, c2 = contour[n, f, 0], contour[n, f, 1], contour[n, f, 2]
-            if not drawn[n, f] or not (c0 or c1 or c2):
+            soft, (ax, ay, bx, by, cx, cy), (c0, c1, c2), (x0, x1, y0, y1), lines = _soft(tri, drawn, contour, n, f, reach,
+                                                                                          width, height)  # fmt: skip
+            if not soft:
                 continue
-            ax, ay, bx, by, cx, cy = _corners(tri, n, f)
-            x0, x1 = _box(min(ax, bx, cx), max(ax, bx, cx), reach, width)
-            y0, y1 = _box(min(ay, by, cy), max(ay, by, cy), reach, height)
-            lines = _lines(ax, ay, bx, by, cx, cy)
             for y in range(y0, y1 + 1):
                 py = y + 0.5
                 for x in range(x0, x1 + 1):
