@@ -125,7 +125,7 @@ def _soft(tri, drawn, contour, n, f, reach, width, height):  # noqa: ANN001, ANN
     an edge on the contour), its corners, which edges are on the contour, the box of
     pixels within ``reach`` of it (x0, x1, y0, y1) and its edges' lines (``_lines``)."""
     c0, c1, c2 = contour[n, f, 0], contour[n, f, 1], contour[n, f, 2]
-    if not drawn[n, f] or not (c0 or c1 or c2):
+    if not drawn[n, f] or not (c0 or c1 or c2):  # placeholders of the same types: numba wants one return type
         nothing = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
         return False, nothing, (c0, c1, c2), (0, -1, 0, -1), _lines(0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
     ax, ay, bx, by, cx, cy = _corners(tri, n, f)
