@@ -12,21 +12,28 @@ mesh's contour only (between a triangle facing the camera and one facing away): 
 the distance to every edge, as SoftRas has it, each pixel near an edge between two of
 the body's own triangles would be half covered by each, 0.75 in all, a seam inside the
 silhouette. ``sigma`` (px^2) sets how far the edge blurs. A mesh covers the pixel with
-A(p) = 1 - prod_j (1 - D_j(p)). A triangle with no edge on the contour covers its inside
-fully and is drawn hard (the pixels near its edges are inside its neighbours). Far from
-a triangle D_j vanishes, so only the pixels within ``reach`` of each contour triangle's
-box are evaluated (``cull_below``: the coverage a triangle may leave out, 1e-4 by
-default); the reference implementation (:func:`soft_silhouette_reference`) evaluates
-every pixel against every triangle and the tests hold the two to each other, values and
-gradients. The pairs are evaluated in compiled loops (numba, ``_soft_kernels``): 120
-frames of one low-poly body (734 triangles) about 70 px tall at 240x135, sigma 0.5 and
-cull 1e-3, forward and backward on two cores: 0.045 s, of it the forward pass 0.026 s
-(0.048 s before it left the pixels that hard triangles cover out of the soft ones'
-loops; the same arithmetic in torch tensors: 0.33 s; at the defaults, sigma 1 and cull
-1e-4: 1.0 s). The refine stage's outline fit (an actor in a window 160 px square, 120
-frames, sigma 0.25, 317 of the 734 triangles on the contour): forward 27 -> 23 ms,
-backward 19 -> 14 ms (medians on two cores) since the edges' lines settle most pixels
-of a contour triangle's box before the distances to its segments are taken.
+A(p) = 1 - prod_j (1 - D_j(p)). That union blurs outward (the triangle facing the camera
+and the one facing away share each contour edge and both blur across it): a cube's soft
+silhouette at sigma 0.5 is 5 % larger than its hard one, an actor's in the refine
+stage's outline window (sigma 0.25) 12 %, so the outline fits shrink the bodies a
+little. The largest of the triangles' coverages instead (a sigmoid of the signed
+distance to the edge) keeps the area (0.4 %, 4.8 %) but fitted the standard suite's
+bodies worse (README, "what caps person IoU"; branch ``soft-max-coverage``). A triangle
+with no edge on the contour covers its inside fully and is drawn hard (the pixels near
+its edges are inside its neighbours). Far from a triangle D_j vanishes, so only the
+pixels within ``reach`` of each contour triangle's box are evaluated (``cull_below``:
+the coverage a triangle may leave out, 1e-4 by default); the reference implementation
+(:func:`soft_silhouette_reference`) evaluates every pixel against every triangle and the
+tests hold the two to each other, values and gradients. The pairs are evaluated in
+compiled loops (numba, ``_soft_kernels``): 120 frames of one low-poly body (734
+triangles) about 70 px tall at 240x135, sigma 0.5 and cull 1e-3, forward and backward on
+two cores: 0.045 s, of it the forward pass 0.026 s (0.048 s before it left the pixels
+that hard triangles cover out of the soft ones' loops; the same arithmetic in torch
+tensors: 0.33 s; at the defaults, sigma 1 and cull 1e-4: 1.0 s). The refine stage's
+outline fit (an actor in a window 160 px square, 120 frames, sigma 0.25, 317 of the 734
+triangles on the contour): forward 27 -> 23 ms, backward 19 -> 14 ms (medians on two
+cores) since the edges' lines settle most pixels of a contour triangle's box before the
+distances to its segments are taken.
 
 Several actors: :func:`composite` layers their silhouettes nearest first (each actor's
 depth is its mean over the frame: actors do not interpenetrate), each in its own flat
