@@ -20,6 +20,7 @@ from reshoot.geometry import (
     inverse,
     look_at,
     project,
+    ray_rotation,
     rigidity_error,
     screw_exp,
     screw_log,
@@ -180,6 +181,39 @@ def test_look_at_opencv_axes():
     assert torch.allclose(T[:3, 1], torch.tensor([0.0, 0.0, -1.0], dtype=f64))  # y down = world -Z
     cam = transform_points(inverse(T), target[None])
     assert torch.allclose(cam, torch.tensor([[0.0, 0.0, 5.0]], dtype=f64))
+
+
+def test_ray_rotation_looks_along_the_ray_without_roll():
+    K = intrinsics_matrix(torch.tensor(800.0, dtype=f64), torch.tensor(800.0, dtype=f64),
+                          torch.tensor(480.0, dtype=f64), torch.tensor(270.0, dtype=f64))  # fmt: skip
+    uv = torch.tensor([[480.0, 270.0], [880.0, 270.0], [480.0, 670.0], [100.0, 20.0]], dtype=f64)
+    R = ray_rotation(uv, K.expand(4, 3, 3))
+    assert torch.allclose(R.transpose(-1, -2) @ R, torch.eye(3, dtype=f64).expand(4, 3, 3), atol=1e-12)
+    assert torch.allclose(torch.linalg.det(R), torch.ones(4, dtype=f64))
+    ray = unproject(uv, torch.ones(4, dtype=f64), K)
+    assert torch.allclose(R[..., 2], ray / ray.norm(dim=-1, keepdim=True))  # the view's z is the ray
+    assert torch.allclose(R[0], torch.eye(3, dtype=f64))  # the centre: the camera itself
+    # a pixel on the horizon turns about the camera's y only (26.6 degrees), one straight below about x only
+    assert torch.allclose(R[1, :, 1], torch.tensor([0.0, 1.0, 0.0], dtype=f64))
+    assert math.isclose(math.degrees(math.acos(R[1, 0, 0])), math.degrees(math.atan(0.5)), abs_tol=1e-9)
+    assert torch.allclose(R[2, :, 0], torch.tensor([1.0, 0.0, 0.0], dtype=f64))
+
+
+def test_ray_rotation_sees_someone_facing_the_camera_off_centre_as_facing_it():
+    """What a crop-based landmark model sees: a body off to the side that faces the
+    camera's centre shows it its chest square on; the view's axes say so, the camera's
+    do not (its shoulders' line turned by the ray's angle)."""
+    K = intrinsics_matrix(*(torch.tensor(v, dtype=f64) for v in (700.0, 700.0, 480.0, 270.0)))
+    centre = torch.tensor([2.0, 0.3, 4.0], dtype=f64)  # 26.6 degrees right of the axis
+    facing = -centre / centre.norm()  # toward the camera
+    across = torch.linalg.cross(facing, torch.tensor([0.0, -1.0, 0.0], dtype=f64))
+    shoulders = torch.stack([centre - 0.2 * across, centre + 0.2 * across])
+    uv, _ = project(centre[None], K)
+    R = ray_rotation(uv[0], K)
+    seen = (shoulders - centre) @ R  # in the view's axes
+    assert abs(float(seen[1, 2] - seen[0, 2])) < 1e-9  # both shoulders at one depth: square on
+    in_camera = shoulders[1, 2] - shoulders[0, 2]
+    assert abs(float(in_camera)) > 0.15  # in the camera's axes one shoulder is 18 cm nearer
 
 
 @settings(max_examples=50, deadline=None)

@@ -227,7 +227,9 @@ class ActorObservations(_Record):
     boxes_xyxy_px: np.ndarray = array_field(("T", 4), "float64", "bounding box (x0, y0, x1, y1), pixels; zeros where absent")
     kpts3d_m: np.ndarray | None = array_field(
         ("T", "K", 3), "float64", "the detector's own 3D guess of the keypoints (mediapipe's world landmarks): metres, "
-        "centred between the hips, camera axes (x right, y down, z away from the camera); zeros where absent",
+        "centred between the hips, in the axes of its view: the camera turned to look along the ray through the hips' "
+        "centre in kpts2d_px (x right, y down, z along the ray; geometry.ray_rotation carries them into the camera's "
+        "axes once the lens is known); zeros where absent",
         optional=True,
     )  # fmt: skip
 

@@ -6,7 +6,7 @@ points to world points.
 """
 
 from reshoot.geometry.align import Similarity, umeyama
-from reshoot.geometry.camera import intrinsics_matrix, look_at, project, unproject, world_to_pixels
+from reshoot.geometry.camera import intrinsics_matrix, look_at, project, ray_rotation, unproject, world_to_pixels
 from reshoot.geometry.se3 import (
     compose,
     from_rotation_translation,
@@ -30,6 +30,7 @@ __all__ = [
     "inverse",
     "look_at",
     "project",
+    "ray_rotation",
     "rigidity_error",
     "rotation_angle",
     "screw_exp",

@@ -70,6 +70,22 @@ def unproject(
     return torch.stack([x * depth, y * depth, depth], -1)
 
 
+def ray_rotation(uv_px: Float[Tensor, "*B 2"], K: Float[Tensor, "*B 3 3"]) -> Float[Tensor, "*B 3 3"]:
+    """The camera turned to look along the ray through pixel ``uv_px`` (the smallest
+    turn, no roll about the ray): the rotation from that view's axes to the camera's.
+    A model that sees a crop centred on ``uv_px`` (it cannot know where in the frame the
+    crop was) estimates 3D in that view's axes; this carries them into the camera's."""
+    from reshoot.geometry.so3 import so3_exp
+
+    check_shape(uv_px, (2,), "uv_px")
+    check_shape(K, (3, 3), "K")
+    ray = unproject(uv_px[..., None, :], torch.ones_like(uv_px[..., :1]), K)[..., 0, :]
+    ray = torch.nn.functional.normalize(ray, dim=-1)
+    axis = torch.stack([-ray[..., 1], ray[..., 0], torch.zeros_like(ray[..., 0])], -1)  # z x ray
+    angle = torch.atan2(torch.linalg.norm(axis, dim=-1), ray[..., 2])
+    return so3_exp(torch.nn.functional.normalize(axis, dim=-1) * angle[..., None])
+
+
 def look_at(
     eye: Float[Tensor, "*B 3"], target: Float[Tensor, "*B 3"], up: Float[Tensor, "*B 3"] | None = None
 ) -> Float[Tensor, "*B 4 4"]:

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from reshoot.errors import InputError, ReshootError
-from reshoot.geometry import world_to_pixels
+from reshoot.geometry import ray_rotation, world_to_pixels
 from reshoot.shot import Actor, ActorObservations, Camera, InstanceMasks, Lens, Shot, Video
 from reshoot.synth import SHOT_TYPES
 from reshoot.synth.actors import SynthActor, body_parts, make_actor, sample_phenotype
@@ -286,10 +286,12 @@ def _ground_truth_shot(cfg: SynthConfig, actors: list[SynthActor], T_world_cam: 
         boxes[..., [1, 3]] = np.clip(boxes[..., [1, 3]], 0, H)
         present = (labels == k + 1).reshape(T, -1).any(1)
         boxes[~present] = 0.0
-        # the landmarks in camera axes, centred between the hips (what mediapipe's world landmarks estimate)
+        # the landmarks centred between the hips in the axes of a view along the ray through
+        # them (what mediapipe's world landmarks estimate from a crop)
         T_cam_world = np.linalg.inv(T_world_cam)
         lm_cam = np.einsum("tij,tkj->tki", T_cam_world[:, :3, :3], a.landmarks_world)
-        kpts3d = lm_cam - lm_cam[:, [23, 24]].mean(1, keepdims=True)
+        view = ray_rotation(torch.from_numpy(uv[:, [23, 24]].mean(1)), K).numpy()
+        kpts3d = np.einsum("tji,tkj->tki", view, lm_cam - lm_cam[:, [23, 24]].mean(1, keepdims=True))
         obs = ActorObservations(keypoint_format="mediapipe33", kpts2d_px=uv, kpts_conf=conf, boxes_xyxy_px=boxes,
                                 kpts3d_m=kpts3d)  # fmt: skip
         shot_actors.append(Actor(track_id=k + 1, present=present, observations=obs, body=a.body,

@@ -281,6 +281,22 @@ def _torso_frame(landmarks: np.ndarray) -> np.ndarray | None:
     return np.stack([x, np.cross(z, x), z], 1)
 
 
+def guess_in_camera(kpts3d_view: np.ndarray, kpts_px: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """(T, 33, 3) the detector's 3D guess in camera axes, from its own view's
+    (``ActorObservations.kpts3d_m``: the axes of a camera turned to look along the ray
+    through the hips, as the landmark model sees its crop; ``kpts_px`` (T, 33, 2) the
+    keypoints, ``K`` (T, 3, 3) the lens). Taken as camera axes, the guess has someone
+    off to a side turned by the ray's angle (on the standard suite's renders the bodies
+    came out turned 10-30 degrees about the vertical, the farther off-centre the more)."""
+    import torch
+
+    from reshoot.geometry import ray_rotation
+
+    hips = torch.from_numpy(kpts_px[:, [23, 24]].mean(1))
+    R = ray_rotation(hips, torch.from_numpy(K)).numpy()
+    return np.einsum("tij,tkj->tki", R, kpts3d_view)
+
+
 # limb and torso directions compared with the detector's 3D guess (landmark pairs)
 SEGMENTS = ((11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24, 26), (26, 28), (11, 12), (23, 24),
             (23, 11), (24, 12))  # fmt: skip
@@ -291,7 +307,8 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
               start: FitStart | None = None) -> TrackFit:  # fmt: skip
     """Fit anny to one actor's keypoints ``kpts_px`` (T, 33, 2) with confidence ``conf``
     (T, 33) seen through intrinsics ``K`` (T, 3, 3); ``kpts3d_m`` (T, 33, 3), the
-    detector's 3D guess (camera axes), guides the limbs' directions in depth;
+    detector's 3D guess (in its view's axes, ``guess_in_camera``), guides the limbs'
+    directions in depth;
     ``silhouettes``, the actor's masks, make a last phase fit the body's outline too.
 
     ``start``: a fit of the same T frames to go on from (its phenotype kept): only the
@@ -313,6 +330,8 @@ def fit_track(kpts_px: np.ndarray, conf: np.ndarray, K: np.ndarray, kpts3d_m: np
         raise InputError("the actor's shoulders and hips are never seen together: no body can be fitted")
     if start is not None and len(start.T_cam_root) != T:
         raise InputError(f"the fit to start from covers {len(start.T_cam_root)} frames, the keypoints {T}")
+    if kpts3d_m is not None:
+        kpts3d_m = guess_in_camera(kpts3d_m, kpts_px, K)
     flipped = flipped_guesses(kpts3d_m, observed) if kpts3d_m is not None else None
     if start is None:
         R0, t0_root = _initial_root(kpts_px, conf, K, observed, kpts3d_m, flipped)

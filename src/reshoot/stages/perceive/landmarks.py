@@ -101,8 +101,9 @@ class PoseEstimate:
     mask_crop: np.ndarray
     """(INPUT_PX, INPUT_PX) float32 person probability in the region's crop"""
     world_m: np.ndarray | None = None
-    """(33, 3) the model's metric 3D landmarks: centred between the hips, turned to the
-    image's axes (x right, y down; z away from the camera), metres"""
+    """(33, 3) the model's metric 3D landmarks: centred between the hips, metres, in the
+    axes of its view of the crop (turned upright to the image's: x right, y down, z along
+    the ray through the crop, which is centred on the hips; ``ActorObservations.kpts3d_m``)"""
 
     def mask(self, width: int, height: int) -> np.ndarray:
         """(H, W) float32 person probability in the image (0 outside the region)."""
