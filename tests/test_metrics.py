@@ -18,6 +18,7 @@ from reshoot.eval import (
     trajectory_errors,
     w_mpjpe_mm,
 )
+from reshoot.eval.body import angle_diff_deg, heading_deg
 from reshoot.eval.evaluate import evaluate, match_actors
 from reshoot.geometry import look_at, se3_exp, transform_points, umeyama
 
@@ -159,6 +160,34 @@ def test_body_errors_rigid_and_procrustes():
     off[:, 0] += [0.0, 0.0, 0.1]
     valid[:, 0] = False
     assert pa_mpjpe_mm(off, ref, valid) < 1e-6
+
+
+def test_heading_of_a_body_as_its_camera_sees_it():
+    """Square on to the camera: 90 degrees; turned 30 degrees to its left (anticlockwise
+    from above): 60. The world's origin and heading and the camera's tilt do not count."""
+    cam = look_at(torch.tensor([0.0, -5.0, 1.5], dtype=f64), torch.tensor([0.0, 0.0, 1.0], dtype=f64)).numpy()
+    turn = np.radians(30.0)
+    facing = np.array([[[0.1, 0.0, 0.9], [-0.1, 0.0, 0.9]]])  # left hip at +X: the body faces -Y, the camera
+    turned = np.array([[[0.1 * np.cos(turn), 0.1 * np.sin(turn), 0.9], [-0.1 * np.cos(turn), -0.1 * np.sin(turn), 0.9]]])
+    assert heading_deg(facing, cam[None]) == pytest.approx([90.0])
+    assert heading_deg(turned, cam[None]) == pytest.approx([60.0])
+    T = se3_exp(torch.tensor([0.0, 0.0, 1.2, 3.0, -1.0, 0.2], dtype=f64)).numpy()  # about Z, and moved
+    moved = (turned[0] @ T[:3, :3].T + T[:3, 3])[None]
+    assert heading_deg(moved, (T @ cam)[None]) == pytest.approx([60.0])
+    tilted = cam @ se3_exp(torch.tensor([0.4, 0.0, 0.0, 0.0, 0.0, 0.0], dtype=f64)).numpy()  # pitched 23 degrees
+    assert heading_deg(turned, tilted[None]) == pytest.approx([60.0])
+    assert angle_diff_deg(170.0, -170.0) == pytest.approx(-20.0)
+
+
+def test_evaluate_reports_how_far_the_bodies_are_turned(small_shot):
+    est = copy.deepcopy(small_shot)
+    turn = np.radians(20.0)
+    R = np.array([[np.cos(turn), -np.sin(turn), 0.0], [np.sin(turn), np.cos(turn), 0.0], [0.0, 0.0, 1.0]])
+    for a in est.actors:  # each body turned 20 degrees about the vertical through its hips
+        centre = a.joints_world[:, [a.joint_names.index("left_hip"), a.joint_names.index("right_hip")]].mean(1, keepdims=True)
+        a.joints_world = (a.joints_world - centre) @ R.T + centre
+    assert evaluate(small_shot, small_shot)["heading_err_deg"] == 0
+    assert evaluate(est, small_shot)["heading_err_deg"] == pytest.approx(20.0)
 
 
 def test_evaluate_a_shot_against_itself_is_zero(small_shot):

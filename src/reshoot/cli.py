@@ -31,7 +31,7 @@ UNITS = {
     "pa": "%", "iou_person": "", "miou": "", "mpjpe2d_px": "px", "mpjpe2d_720p": "px @720p",
     "ate_pct": "% of path", "ate_m": "m", "rot_err_deg": "deg", "rpe_trans_m": "m/frame",
     "rpe_rot_deg": "deg/frame", "scale": "", "focal_err_pct": "%", "scale_err_pct": "%", "wmpjpe_mm": "mm",
-    "pampjpe_mm": "mm", "foot_skate_mm": "mm/frame", "det_recall": "", "det_recall_full": "", "det_precision": "", "id_switches": "", "kpt2d_err_px": "px",
+    "pampjpe_mm": "mm", "heading_err_deg": "deg", "foot_skate_mm": "mm/frame", "det_recall": "", "det_recall_full": "", "det_precision": "", "id_switches": "", "kpt2d_err_px": "px",
     "mask_iou": "",
 }  # fmt: skip
 

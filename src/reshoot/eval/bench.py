@@ -268,13 +268,16 @@ def _init_metric(r: dict, key: str) -> float | None:
 BODY_COLUMNS = (
     ("pa", "PA %", "{:.1f}"), ("iou_person", "person IoU", "{:.3f}"),
     ("wmpjpe_mm", "W-MPJPE mm", "{:.0f}"), ("pampjpe_mm", "PA-MPJPE mm", "{:.1f}"),
-    ("scale_err_pct", "scale err %", "{:+.1f}"), ("foot_skate_mm", "foot skate mm/frame", "{:.1f}"),
+    ("heading_err_deg", "heading err deg", "{:.1f}"), ("scale_err_pct", "scale err %", "{:+.1f}"),
+    ("foot_skate_mm", "foot skate mm/frame", "{:.1f}"),
     ("mpjpe2d_720p", "2D joints px @720p", "{:.1f}"),
 )  # fmt: skip
-"""scale error: the metric camera path's length against the truth's (moving cameras only)"""
+"""heading error: which way each body faces as the camera sees it, against the truth
+(median over the frames, ``eval.body.heading_deg``); scale error: the metric camera
+path's length against the truth's (moving cameras only)"""
 
 LOWER_IS_BETTER = {"id_switches", "kpt2d_err_px", "ate_pct", "ate_m", "rot_err_deg", "focal_err_pct", "wmpjpe_mm",
-                   "pampjpe_mm", "foot_skate_mm", "mpjpe2d_720p", "seconds"}  # fmt: skip
+                   "pampjpe_mm", "heading_err_deg", "foot_skate_mm", "mpjpe2d_720p", "seconds"}  # fmt: skip
 
 
 def _body_cells(r: dict) -> list[str]:

@@ -1,6 +1,8 @@
 """Body joint errors in 3D: W-MPJPE (world, one rigid alignment for the whole shot),
 PA-MPJPE (per frame and person, similarity Procrustes) and foot skating, on the 14 major
-joints (``BODY_JOINTS``: the usual LSP-style set, so that numbers compare across papers)."""
+joints (``BODY_JOINTS``: the usual LSP-style set, so that numbers compare across papers);
+and which way each body faces as the camera sees it (``heading_deg``), which PA-MPJPE
+aligns away and W-MPJPE mixes with everything else."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ BODY_JOINTS = (
     "upperarm01.R", "lowerarm01.L", "lowerarm01.R", "wrist.L", "wrist.R", "neck01", "head",
 )  # fmt: skip
 FEET = ("foot.L", "foot.R")
+HIPS = (("upperleg01.L", "upperleg01.R"), ("left_hip", "right_hip"))
+"""left and right hip joints, by the names of anny's rig or of a COCO-style skeleton"""
 PLANTED_MM = 5.0
 """a reference foot that moves less than this between frames is planted"""
 
@@ -73,3 +77,27 @@ def foot_skate_mm(pred_feet: np.ndarray, ref_feet: np.ndarray, valid: np.ndarray
     step_pred = np.linalg.norm(np.diff(pred_feet[..., :2], axis=0), axis=-1) * 1000
     planted = (step_ref < PLANTED_MM) & (valid[1:] & valid[:-1])[:, None]
     return float(step_pred[planted].mean()) if planted.any() else None
+
+
+def heading_deg(hips_world: np.ndarray, T_world_cam: np.ndarray) -> np.ndarray:
+    """(T,) which way a body faces as its camera sees it: the heading of its hip line
+    (right hip to left) about the world's up (Z), against the camera's own heading, in
+    degrees (90: the body faces the camera square on, its left hip on the image's right).
+    Independent of the world's origin and heading and of the camera's tilt, so an
+    estimate's compares with the truth's.
+
+    ``hips_world``: ``(T, 2, 3)`` the left and right hip joints, metres; ``T_world_cam``:
+    ``(T, 4, 4)``.
+    """
+    if hips_world.ndim != 3 or hips_world.shape[1:] != (2, 3) or T_world_cam.shape != (len(hips_world), 4, 4):
+        raise ShapeError(f"heading: hips {hips_world.shape}, cameras {T_world_cam.shape}; expected (T, 2, 3), (T, 4, 4)")
+    line = (hips_world[:, 0] - hips_world[:, 1])[:, :2]
+    right, forward = T_world_cam[:, :2, 0], T_world_cam[:, :2, 2]  # the camera's x and z, seen from above
+    right = right / np.maximum(np.linalg.norm(right, axis=-1, keepdims=True), 1e-12)
+    forward = forward / np.maximum(np.linalg.norm(forward, axis=-1, keepdims=True), 1e-12)
+    return np.degrees(np.arctan2((line * right).sum(-1), (line * forward).sum(-1)))
+
+
+def angle_diff_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a - b`` wrapped into [-180, 180) degrees."""
+    return (np.asarray(a) - np.asarray(b) + 180.0) % 360.0 - 180.0

@@ -16,7 +16,7 @@ import torch
 from scipy.optimize import linear_sum_assignment
 
 from reshoot.errors import ReshootError
-from reshoot.eval.body import BODY_JOINTS, FEET, foot_skate_mm, pa_mpjpe_mm, w_mpjpe_mm
+from reshoot.eval.body import BODY_JOINTS, FEET, HIPS, angle_diff_deg, foot_skate_mm, heading_deg, pa_mpjpe_mm, w_mpjpe_mm
 from reshoot.eval.composition import composition_scores, mpjpe_2d, to_reference_height
 from reshoot.eval.perception import PERCEPTION_KEYS, perception_scores
 from reshoot.eval.trajectory import focal_error_pct, trajectory_errors
@@ -32,7 +32,7 @@ LabelRenderer = Callable[[Shot], np.ndarray]
 METRIC_KEYS = (
     "pa", "iou_person", "miou", "mpjpe2d_px", "mpjpe2d_720p",
     "ate_pct", "ate_m", "rot_err_deg", "rpe_trans_m", "rpe_rot_deg", "scale",
-    "focal_err_pct", "scale_err_pct", "wmpjpe_mm", "pampjpe_mm", "foot_skate_mm",
+    "focal_err_pct", "scale_err_pct", "wmpjpe_mm", "pampjpe_mm", "heading_err_deg", "foot_skate_mm",
 ) + PERCEPTION_KEYS  # fmt: skip
 
 
@@ -190,9 +190,15 @@ def evaluate(est: Shot, ref: Shot | None = None, render_labels: LabelRenderer | 
     # bodies in the world, and the camera path's metric scale they settle
     if est.camera is not None and ref.camera is not None and est.camera.metric and ref.camera.path_length() > 1e-6:
         out["scale_err_pct"] = 100.0 * (est.camera.path_length() / ref.camera.path_length() - 1.0)
-    preds, gts, valids, skates, skate_n = [], [], [], [], []
+    preds, gts, valids, skates, skate_n, headings = [], [], [], [], [], []
     for i, j in pairs:
         a, b = est.actors[i], ref.actors[j]
+        hips = next((h for h in HIPS if set(h) <= set(a.joint_names or ()) & set(b.joint_names or ())), None)
+        if hips and a.joints_world is not None and b.joints_world is not None and est.camera and ref.camera:
+            ha, hb = [a.joint_names.index(n) for n in hips], [b.joint_names.index(n) for n in hips]
+            both = a.present & b.present
+            headings.append(angle_diff_deg(heading_deg(a.joints_world[both][:, ha], est.camera.T_world_cam[both]),
+                                           heading_deg(b.joints_world[both][:, hb], ref.camera.T_world_cam[both])))
         ia, ib = _common_joints(a, b, BODY_JOINTS)
         if not ia:  # skeletons other than anny's: every joint both name
             ia, ib = _common_joints(a, b)
@@ -212,4 +218,6 @@ def evaluate(est: Shot, ref: Shot | None = None, render_labels: LabelRenderer | 
         out["pampjpe_mm"] = pa_mpjpe_mm(p, g, v)
     if skates:
         out["foot_skate_mm"] = float(np.average(skates, weights=skate_n))
+    if headings and (every := np.abs(np.concatenate(headings))).size:
+        out["heading_err_deg"] = float(np.median(every))
     return out
