@@ -193,18 +193,17 @@ def evaluate(est: Shot, ref: Shot | None = None, render_labels: LabelRenderer | 
     preds, gts, valids, skates, skate_n, headings = [], [], [], [], [], []
     for i, j in pairs:
         a, b = est.actors[i], ref.actors[j]
-        hips = next((h for h in HIPS if set(h) <= set(a.joint_names or ()) & set(b.joint_names or ())), None)
-        if hips and a.joints_world is not None and b.joints_world is not None and est.camera and ref.camera:
-            ha, hb = [a.joint_names.index(n) for n in hips], [b.joint_names.index(n) for n in hips]
-            both = a.present & b.present
-            headings.append(angle_diff_deg(heading_deg(a.joints_world[both][:, ha], est.camera.T_world_cam[both]),
-                                           heading_deg(b.joints_world[both][:, hb], ref.camera.T_world_cam[both])))
         ia, ib = _common_joints(a, b, BODY_JOINTS)
         if not ia:  # skeletons other than anny's: every joint both name
             ia, ib = _common_joints(a, b)
         if not ia or a.joints_world is None or b.joints_world is None:
             continue
         both = a.present & b.present
+        hips = next((h for h in HIPS if set(h) <= set(a.joint_names) & set(b.joint_names)), None)
+        if hips and est.camera is not None and ref.camera is not None:
+            ha, hb = [a.joint_names.index(n) for n in hips], [b.joint_names.index(n) for n in hips]
+            headings.append(angle_diff_deg(heading_deg(a.joints_world[both][:, ha], est.camera.T_world_cam[both]),
+                                           heading_deg(b.joints_world[both][:, hb], ref.camera.T_world_cam[both])))
         preds.append(a.joints_world[both][:, ia])
         gts.append(b.joints_world[both][:, ib])
         valids.append(np.ones(preds[-1].shape[:2], dtype=bool))
@@ -218,6 +217,6 @@ def evaluate(est: Shot, ref: Shot | None = None, render_labels: LabelRenderer | 
         out["pampjpe_mm"] = pa_mpjpe_mm(p, g, v)
     if skates:
         out["foot_skate_mm"] = float(np.average(skates, weights=skate_n))
-    if headings and (every := np.abs(np.concatenate(headings))).size:
-        out["heading_err_deg"] = float(np.median(every))
+    if headings and (errors := np.abs(np.concatenate(headings))).size:  # no frame where both are present: none
+        out["heading_err_deg"] = float(np.median(errors))
     return out
