@@ -119,14 +119,13 @@ class RefineConfig:
     Measured again with the code of 2026-11-24 (the step alone, rerun on the inputs of a
     bench run), 50 -> 100: the standard suite's person IoU better on all 16 shots (median
     0.864 -> 0.877; 0.90 or more on 3 as before), 2D joints on 15 (5.0 -> 4.9 px), PA-MPJPE
-    worse on 13 (by up to 2.4 mm); the five clips' IoU against their masks 0.01-0.024
+    worse on 13 (by up to 2.4 mm); the five clips' IoU against their masks 0.009-0.024
     better and their 2D joints 1.0-2.2 px worse on every one (hike 9.4 -> 11.1, juggle
     9.9 -> 11.2, bedroom 16.1 -> 18.2). The naked synthetic bodies reward filling the
     mask, dressed people do not: 50 kept. Weighing only the body outside the mask at 100
     (the part a dressed person's mask cannot explain), the rest at 50: IoU better on 4 of
     the first 8 shots, worse on dolly-zoom-2p (0.825 -> 0.817) and pan-2p (0.812 -> 0.805).
-    The
-    iterations, in the whole frame (before the window): more fit better and cost
+    The iterations, in the whole frame (before the window): more fit better and cost
     the time this stage is held to (30 s for 120 frames and two people). Measured on the
     standard suite at 30 / 45 / 60 (person IoU; seconds of the whole stage): pan-1p 0.826
     / 0.837 / 0.845, 15 / 16 / 21 s; arc-1p 0.858 / 0.867 / 0.872; track-2p 0.635 / 0.644
