@@ -2,7 +2,8 @@
 keypoints with confidence, a box, and an instance mask (each pixel one person or none).
 
 Detector (``detector.py``: mediapipe's bundled person detector over the frame and
-tiles) -> landmark model per person (``landmarks.py``) -> tracks (``tracking.py``).
+tiles) -> landmark model per person (``landmarks.py``) -> tracks (``tracking.py``) ->
+each track's legs labelled the same way round over time (``legs.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from reshoot.shot import Actor, ActorObservations, InstanceMasks, Shot
 from reshoot.stages.decode import Footage
 from reshoot.stages.perceive.detector import DetectorConfig, PersonDetection, PoseDetector
 from reshoot.stages.perceive.landmarks import PoseLandmarker
+from reshoot.stages.perceive.legs import relabel_legs
 from reshoot.stages.perceive.tracking import Region, TrackingConfig, track_people
 
 log = logging.getLogger(__name__)
@@ -97,14 +99,20 @@ def perceive(footage: Footage, cfg: PerceiveConfig | None = None,
             f"{video.source}: no person found in any of its {video.num_frames} frames; reshoot extracts the "
             "behaviour of people on screen (a person smaller than about a sixth of the frame height may be missed)"
         )
-    actors = [
-        Actor(track_id=tr.track_id, present=tr.present,
-              observations=ActorObservations(keypoint_format="mediapipe33", kpts2d_px=tr.kpts2d_px,
-                                             kpts_conf=tr.kpts_conf, boxes_xyxy_px=tr.boxes_xyxy_px,
-                                             kpts3d_m=tr.kpts3d_m))
-        for tr in tracks
-    ]  # fmt: skip
+    actors, swapped = [], {}
+    for tr in tracks:
+        kpts, conf, kpts3d, swap = relabel_legs(tr.kpts2d_px, tr.kpts_conf, tr.kpts3d_m)
+        if swap.any():
+            swapped[str(tr.track_id)] = np.flatnonzero(swap).tolist()
+        actors.append(Actor(track_id=tr.track_id, present=tr.present,
+                            observations=ActorObservations(keypoint_format="mediapipe33", kpts2d_px=kpts,
+                                                           kpts_conf=conf, boxes_xyxy_px=tr.boxes_xyxy_px,
+                                                           kpts3d_m=kpts3d)))  # fmt: skip
     shot = Shot(video=video, actors=actors, masks=InstanceMasks(labels=labels))
+    shot.meta["perceive"] = {"legs_swapped": swapped}
+    for track_id, frames in swapped.items():
+        log.info("perceive: person %s's legs were labelled the wrong way round in %d frames: swapped back",
+                 track_id, len(frames))  # fmt: skip
     seconds = time.perf_counter() - t0
     shot.record("perceive", asdict(cfg), wrote=["actors.observations", "masks"], seconds=seconds)
     log.info("perceive: %d people in %d frames, %.1f s (%.0f ms/frame)", len(actors), video.num_frames, seconds,
