@@ -4,9 +4,9 @@ mediapipe's landmark model labels each frame on its own, and seen from the side 
 take the near leg for the far one: it turns the lower body half round (hips, knees,
 ankles, heels and toes all swapped, with full confidence) for a frame or a few, while
 the upper body stays as it was. On the standard suite's renders that happened on 31
-frames, all of them people walking across the view (arc-2p's walker 8 of 32 frames seen
-whole, follow-2p's 8 of 116); a body fitted to such a frame crosses its legs or bends
-them to where neither leg is.
+frames of seven actors, most of them walking (arc-2p's walker across the view 8 of the
+32 frames whose legs it sees, follow-2p's 8 of 116); a body fitted to such a frame
+crosses its legs or bends them to where neither leg is.
 
 A leg does not jump from one frame to the next. Over each run of frames in which the
 legs are seen, the labelling (as given, or swapped) is chosen by dynamic programming:
