@@ -33,6 +33,7 @@ LIMBS = (1, 2, 3, 4)
 """the entries of ``LEFT``/``RIGHT`` that move with the legs (not the hips)"""
 SHOULDERS = (11, 12)
 MIN_CONF = 0.3
+"""a landmark counts as seen from this confidence on (as in the body fit, ``FitConfig.min_conf``)"""
 SWAP_COST = 0.3
 """what a swapped frame costs before continuity says anything, in torso lengths. On the
 standard suite's renders (the frames whose legs the truth shows swapped, or clearly not):
