@@ -73,7 +73,8 @@ class CameraSolution:
     """(P, 3) background points (directions for a rotation)"""
     model: str
     focal_source: str
-    """"given", "metadata", "estimated" (from the motion) or "assumed\""""
+    """"given", "metadata", "estimated" (from the motion), "horizon" (from the ground plane
+    against the vertical edges: ``horizon``) or "assumed\""""
     zooms: bool = False
     turns: bool = True
     """False when a moving camera's orientation is held (a dolly, truck or crane move)"""
@@ -305,17 +306,17 @@ def _hfov_deg(focal_px: float, width: int) -> float:
     return float(np.degrees(2.0 * np.arctan(width / 2.0 / focal_px)))
 
 
-def _plausible(focal_px: float, width: int) -> bool:
+def plausible_focal(focal_px: float, width: int) -> bool:
     return bool(PLAUSIBLE_HFOV_DEG[0] <= _hfov_deg(focal_px, width) <= PLAUSIBLE_HFOV_DEG[1])
 
 
-def _assumed_focal(width: int) -> float:
+def assumed_focal(width: int) -> float:
     return width / 2.0 / np.tan(np.radians(ASSUMED_HFOV_DEG) / 2.0)
 
 
 def _solve_static(tracks: PointTracks, width: int, cfg: SolveConfig) -> CameraSolution:
     T = tracks.num_frames
-    f = cfg.focal_px or _assumed_focal(width)
+    f = cfg.focal_px or assumed_focal(width)
     notes = [] if cfg.focal_px else [
         f"focal length assumed ({ASSUMED_HFOV_DEG:g} degree horizontal view): a still camera does not show it"
     ]
@@ -374,7 +375,7 @@ def _solve_rotation(tracks: PointTracks, keys: list[int], principal: np.ndarray,
     elif unbroken:
         f, source = _rotation_focal(unbroken, principal, width), "estimated"
     else:
-        f, source = _assumed_focal(width), "assumed"
+        f, source = assumed_focal(width), "assumed"
         notes.append(f"focal length assumed ({ASSUMED_HFOV_DEG:g} degree horizontal view): the pan breaks at once")
     K = _K(f, principal)
     Ki = np.linalg.inv(K)
@@ -437,7 +438,7 @@ against the held model's 0.24)"""
 
 
 def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, width: int, cfg: SolveConfig) -> CameraSolution:
-    f0 = cfg.focal_px or _assumed_focal(width)
+    f0 = cfg.focal_px or assumed_focal(width)
     notes: list[str] = []
     bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
     turn = _turn_deg(bp)
@@ -454,11 +455,11 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
             f0 = float(bp.focal[0])
             bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
             bp = adjust(bp, "shared")
-        if not _plausible(float(bp.focal[0]), width):  # a degenerate solve (too little parallax), not a lens
+        if not plausible_focal(float(bp.focal[0]), width):  # a degenerate solve (too little parallax), not a lens
             notes.append(f"focal length assumed ({ASSUMED_HFOV_DEG:g} degree horizontal view): the motion gave "
                          f"{_hfov_deg(float(bp.focal[0]), width):.0f} degrees, outside any lens's "
                          f"{PLAUSIBLE_HFOV_DEG[0]:g}-{PLAUSIBLE_HFOV_DEG[1]:g}")  # fmt: skip
-            focal_source, f0 = "assumed", _assumed_focal(width)
+            focal_source, f0 = "assumed", assumed_focal(width)
             bp, keys_used = _incremental(tracks, keys, principal, f0, cfg)
             turn = _turn_deg(bp)  # with a lens: a turn may have stood in for the focal length
     observed = bp
@@ -473,7 +474,7 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
         zbp = adjust(bp, "per-camera", focal_smoothness=20.0)
         zoom_err = float(np.median(residuals_px(zbp)))
         spread = float(zbp.focal.max() / zbp.focal.min() - 1.0)
-        lens_like = _plausible(float(zbp.focal.min()), width) and _plausible(float(zbp.focal.max()), width)
+        lens_like = plausible_focal(float(zbp.focal.min()), width) and plausible_focal(float(zbp.focal.max()), width)
         if lens_like and (cfg.zoom == "per-frame" or (zoom_err < 0.8 * shared_err and spread > MIN_ZOOM)):
             bp, zooms = zbp, True
             notes.append(f"zoom: focal {zbp.focal.min():.0f}-{zbp.focal.max():.0f} px "

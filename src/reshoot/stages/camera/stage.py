@@ -21,10 +21,19 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from reshoot.shot import Camera, Lens, Shot
 from reshoot.stages.camera.ground import ground_plane
-from reshoot.stages.camera.solve import CameraSolution, SolveConfig, solve
+from reshoot.stages.camera.horizon import HorizonFocal, focal_from_horizon
+from reshoot.stages.camera.solve import (
+    MIN_TURN_DEG,
+    CameraSolution,
+    SolveConfig,
+    assumed_focal,
+    plausible_focal,
+    solve,
+)
 from reshoot.stages.camera.tracks import TrackConfig, track_background
 from reshoot.stages.camera.verticals import Verticals, up_from_frames
 from reshoot.stages.camera.zoom import figures, resolve
@@ -142,6 +151,28 @@ def _verticals(sol: CameraSolution, kept: dict[int, np.ndarray], labels: np.ndar
                           prior_up=-R_wc[:, :, 1].mean(0))  # fmt: skip
 
 
+def _lens(sol: CameraSolution, W: int, H: int) -> Lens:
+    return Lens(fx=sol.focal_px.copy(), fy=sol.focal_px.copy(), cx=np.full(len(sol.focal_px), W / 2.0),
+                cy=np.full(len(sol.focal_px), H / 2.0), zooms=sol.zooms)  # fmt: skip
+
+
+def _horizon_focal(sol: CameraSolution, verticals: Verticals | None, T_world_cam: np.ndarray, world: dict,
+                   width: int) -> HorizonFocal | None:  # fmt: skip
+    """The focal length from the ground plane against the vertical edges
+    (``horizon``), for a camera that moves without turning (less than ``MIN_TURN_DEG``)
+    over a ground, its lens assumed and fixed; else None."""
+    if sol.focal_source != "assumed" or sol.zooms or verticals is None or world["ground"] is None:
+        return None
+    turned = Rotation.from_matrix(sol.R_cam_world) * Rotation.from_matrix(sol.R_cam_world[0]).inv()
+    if np.degrees(np.linalg.norm(turned.as_rotvec(), axis=1)).max() >= MIN_TURN_DEG:  # not one stretch of the scene
+        return None
+    ground_up_cam = T_world_cam[0, 2, :3]  # the world's Z in the first camera's axes
+    found = focal_from_horizon(float(sol.focal_px[0]), ground_up_cam, sol.R_cam_world[0] @ verticals.up)
+    if found is None or not plausible_focal(found.focal_px, width):
+        return None
+    return found
+
+
 def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = None,
                 progress: Callable[[int, int], None] | None = None) -> Shot:  # fmt: skip
     """Add the camera path and lens to ``shot`` (its video must be ``footage``'s; its
@@ -168,9 +199,20 @@ def camera_init(shot: Shot, footage: Footage, cfg: CameraInitConfig | None = Non
     W, H = shot.video.width, shot.video.height
     dolly = None if solve_cfg.zoom == "fixed" else resolve(sol, figures(shot.actors, len(sol.focal_px), W, H), W, H)
     sol = dolly or sol
-    shot.lens = Lens(fx=sol.focal_px.copy(), fy=sol.focal_px.copy(), cx=np.full(len(sol.focal_px), W / 2.0),
-                     cy=np.full(len(sol.focal_px), H / 2.0), zooms=sol.zooms)  # fmt: skip
-    T_world_cam, world = level_world(sol, _verticals(sol, kept, labels, shot.lens.K()))
+    shot.lens = _lens(sol, W, H)
+    verticals = _verticals(sol, kept, labels, shot.lens.K())
+    T_world_cam, world = level_world(sol, verticals)
+    horizon = _horizon_focal(sol, verticals, T_world_cam, world, W)
+    if horizon is not None:  # solved again with that lens: the background's depths follow it
+        sol = solve(tracks, W, H, replace(solve_cfg, focal_px=horizon.focal_px))
+        sol.focal_source = "horizon"
+        sol.notes.insert(0, f"focal length {horizon.focal_px:.0f} px from the ground plane against the vertical "
+                            f"edges, the camera turning too little to show it in its motion (tilted "
+                            f"{horizon.tilt_deg:.1f} degrees; {horizon.measured_px:.0f} px measured, +-"
+                            f"{100 * horizon.sd_log:.0f} %, combined with the assumed {assumed_focal(W):.0f} px)")
+        shot.lens = _lens(sol, W, H)
+        verticals = _verticals(sol, kept, labels, shot.lens.K())
+        T_world_cam, world = level_world(sol, verticals)
     shot.camera = Camera(T_world_cam=T_world_cam, metric=False, registered=sol.registered)
     seconds = time.perf_counter() - t0
     shot.meta["camera_init"] = {
