@@ -26,14 +26,16 @@ def _camera(tilt_deg: float, roll_deg: float = 2.0) -> np.ndarray:
     return turn @ level
 
 
-def _reconstruction(tilt_deg: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def _reconstruction(tilt_deg: float, seed: int = 0, slope_deg: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """The ground plane's normal and the vertical edges' up, in the first camera's axes, as
     a reconstruction through the assumed lens gives them: background points and two
-    cameras (a push-in) whose pixels the true lens made, triangulated with the assumed one."""
+    cameras (a push-in) whose pixels the true lens made, triangulated with the assumed one.
+    ``slope_deg``: the ground rises to the right by that much."""
     rng = np.random.default_rng(seed)
     R = _camera(tilt_deg)
     eye = np.array([0.0, -5.0, 1.6])
-    ground = np.c_[rng.uniform(-4, 4, 300), rng.uniform(1, 12, 300), np.zeros(300)]
+    x = rng.uniform(-4, 4, 300)
+    ground = np.c_[x, rng.uniform(1, 12, 300), x * np.tan(np.radians(slope_deg))]
     cams = [eye, eye + [0, 1.0, 0]]
     K_true, K_assumed = _K(F_TRUE), _K(F_ASSUMED)
 
@@ -91,6 +93,11 @@ def test_a_nearly_level_camera_leans_on_the_assumed_lens():
     assert found.sd_log > LENS_PRIOR_SD  # 0.4 degrees: the tilts' noise outweighs the lens they show
     # ... so the focal length moves less than half-way (in log) from the assumed one
     assert np.sqrt(F_TRUE * F_ASSUMED) < found.focal_px < F_ASSUMED
+
+
+def test_a_ground_that_slopes_sideways_gives_nothing():
+    assert focal_from_horizon(F_ASSUMED, *_reconstruction(4.0, slope_deg=0.5)) is not None
+    assert focal_from_horizon(F_ASSUMED, *_reconstruction(4.0, slope_deg=3.0)) is None
 
 
 def test_tilts_that_disagree_give_nothing():

@@ -39,6 +39,10 @@ TILT_SD_DEG = 0.25
 eight fixed-lens moving shots the ratio of tilts gave k within 2.1 % root-mean-square,
 about 0.12 degrees on each tilt; twice that for real lenses (distortion, edges that are
 not quite vertical)"""
+ROLL_AGREE_DEG = 1.0
+"""the stretch leaves the roll alone: a ground whose normal leans sideways from the
+vertical edges' up by more than this (four ``TILT_SD_DEG``; 0.2 degrees at most on the
+suite) is not level (a slope, a ramp, a wrong plane) and measures nothing"""
 LENS_PRIOR_SD = 0.35
 """the assumed lens's uncertainty, in log focal length: one sd spans a 40 to 73 degree
 horizontal view about the assumed 55"""
@@ -56,6 +60,11 @@ class HorizonFocal:
     """the camera's tilt (positive: looking down), geometric mean of the two readings"""
 
 
+def _roll_deg(up_cam: np.ndarray) -> float:
+    """how far ``up_cam`` (camera axes, y down) leans sideways in the image plane"""
+    return float(np.degrees(np.arctan2(up_cam[0], -up_cam[1])))
+
+
 def _tilt(up_cam: np.ndarray) -> float:
     """tan of the tilt of ``up_cam`` (the world's up in camera axes, y down) out of the
     image plane: positive when the camera looks down (up leans towards it)."""
@@ -65,8 +74,11 @@ def _tilt(up_cam: np.ndarray) -> float:
 def focal_from_horizon(assumed_px: float, ground_up_cam: np.ndarray, vertical_up_cam: np.ndarray) -> HorizonFocal | None:
     """The focal length (pixels) of a camera that moves without turning, from the ground
     plane's normal and the vertical edges' up, both in the camera's axes of a
-    reconstruction made with ``assumed_px``. None when the two tilts disagree in sign
-    (a level camera within their noise, or a wrong ground)."""
+    reconstruction made with ``assumed_px``. None when the two lean apart sideways
+    (``ROLL_AGREE_DEG``: the ground is not level) or their tilts disagree in sign (a level
+    camera within their noise, or a wrong ground)."""
+    if abs(_roll_deg(ground_up_cam) - _roll_deg(vertical_up_cam)) > ROLL_AGREE_DEG:
+        return None
     r_g, r_v = _tilt(ground_up_cam), _tilt(vertical_up_cam)
     if r_g * r_v <= 0:
         return None

@@ -10,6 +10,11 @@ one is recorded (``meta.camera_init.up``). The scale is arbitrary
 (``Camera.metric`` False) until the bodies stage fixes it from people's size: with a
 ground plane the first camera is put ``CAMERA_HEIGHT`` units above it (eye level: near
 metres), without one the background's median depth is ``BACKGROUND_DEPTH`` units.
+
+The lens: given (``--focal-px``), from the source's metadata, estimated with the path
+when the camera turns, else, for a camera that moves over a ground without turning, from
+that ground against the vertical edges (``horizon``; the path solved again with it), else
+assumed; ``meta.camera_init.focal_source`` says which.
 """
 
 from __future__ import annotations
