@@ -18,9 +18,9 @@ so k^2 is their ratio of tilts: one equation, the classic calibration from a van
 point and the vanishing line of the plane square to it, with the principal point at the
 image centre. It needs the camera to look down or up: at a tilt phi, an error of d in
 either tilt moves log k by about d / (2 phi) each. The film camera's usual few degrees
-suffice (the synthetic suite's 4 degrees: k within 0.5 to 4 % on the eight shots with a
-fixed lens, where the assumed lens is 15 % long); a level camera falls back on the
-assumed lens. The estimate and the assumed focal length are combined by their
+suffice (the synthetic suite's 4 degrees: on its eight moving shots with a fixed lens,
+the push-ins, pull-outs, tracks and follows, the focal length comes out 0.3 to 4.3 % off,
+where the assumed lens is 15 % long); a level camera falls back on the assumed lens. The estimate and the assumed focal length are combined by their
 uncertainties (``TILT_SD_DEG``, ``LENS_PRIOR_SD``), so a weak tilt moves the lens little.
 
 A zooming lens is not estimated here: a dolly zoom's family of solutions (``zoom``) is
