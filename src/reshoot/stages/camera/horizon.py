@@ -20,8 +20,9 @@ image centre. It needs the camera to look down or up: at a tilt phi, an error of
 either tilt moves log k by about d / (2 phi) each. The film camera's usual few degrees
 suffice (the synthetic suite's 4 degrees: on its eight moving shots with a fixed lens,
 the push-ins, pull-outs, tracks and follows, the focal length comes out 0.3 to 4.3 % off,
-where the assumed lens is 15 % long); a level camera falls back on the assumed lens. The estimate and the assumed focal length are combined by their
-uncertainties (``TILT_SD_DEG``, ``LENS_PRIOR_SD``), so a weak tilt moves the lens little.
+where the assumed lens is 15 % long); a level camera falls back on the assumed lens.
+The estimate and the assumed focal length are combined by their uncertainties
+(``TILT_SD_DEG``, ``LENS_PRIOR_SD``), so a weak tilt moves the lens little.
 
 A zooming lens is not estimated here: a dolly zoom's family of solutions (``zoom``) is
 not one stretch of the scene, and on the suite's two dolly zooms (the member the actors
