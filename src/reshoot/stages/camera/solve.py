@@ -484,6 +484,12 @@ def _solve_general(tracks: PointTracks, keys: list[int], principal: np.ndarray, 
     return sol
 
 
+def turned_deg(R_cam_world: np.ndarray) -> float:
+    """The most any of the cameras ``R_cam_world`` (T, 3, 3) is turned from the first, degrees."""
+    turned = Rotation.from_matrix(R_cam_world) * Rotation.from_matrix(R_cam_world[0]).inv()
+    return float(np.degrees(np.linalg.norm(turned.as_rotvec(), axis=1).max()))
+
+
 def _turn_deg(bp: BundleProblem) -> float:
     """How far the last camera of ``bp`` is turned from the first, degrees."""
     R_first, R_last = Rotation.from_rotvec(bp.rotvec[0]), Rotation.from_rotvec(bp.rotvec[-1])

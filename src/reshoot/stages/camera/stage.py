@@ -26,7 +26,6 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from reshoot.shot import Camera, Lens, Shot
 from reshoot.stages.camera.ground import ground_plane
@@ -38,6 +37,7 @@ from reshoot.stages.camera.solve import (
     assumed_focal,
     plausible_focal,
     solve,
+    turned_deg,
 )
 from reshoot.stages.camera.tracks import TrackConfig, track_background
 from reshoot.stages.camera.verticals import Verticals, up_from_frames
@@ -168,8 +168,7 @@ def _horizon_focal(sol: CameraSolution, verticals: Verticals | None, T_world_cam
     over a ground, its lens assumed and fixed; else None."""
     if sol.focal_source != "assumed" or sol.zooms or verticals is None or world["ground"] is None:
         return None
-    turned = Rotation.from_matrix(sol.R_cam_world) * Rotation.from_matrix(sol.R_cam_world[0]).inv()
-    if np.degrees(np.linalg.norm(turned.as_rotvec(), axis=1)).max() >= MIN_TURN_DEG:  # not one stretch of the scene
+    if turned_deg(sol.R_cam_world) >= MIN_TURN_DEG:  # not one stretch of the scene
         return None
     ground_up_cam = T_world_cam[0, 2, :3]  # the world's Z in the first camera's axes
     found = focal_from_horizon(float(sol.focal_px[0]), ground_up_cam, sol.R_cam_world[0] @ verticals.up)

@@ -37,10 +37,9 @@ import logging
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.spatial.transform import Rotation
 
 from reshoot.stages.camera.ground import ground_plane
-from reshoot.stages.camera.solve import MIN_TURN_DEG, CameraSolution
+from reshoot.stages.camera.solve import MIN_TURN_DEG, CameraSolution, turned_deg
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +183,7 @@ def resolve(sol: CameraSolution, figs: Figures, width: int, height: int) -> Came
     if sol.model != "general" or sol.zooms or not len(sol.points):
         return None
     path = _first_camera_frame(sol)
-    turn = np.degrees(np.linalg.norm(Rotation.from_matrix(path.R).as_rotvec(), axis=1).max())
+    turn = turned_deg(sol.R_cam_world)
     move = path.C[np.argmax(np.linalg.norm(path.C, axis=1))]
     depth = path.points[:, 2][path.points[:, 2] > 0]
     if turn >= MIN_TURN_DEG or not len(depth) or np.linalg.norm(move) < MIN_MOVE * np.median(depth):
