@@ -8,6 +8,21 @@ hips, turned so that the body's axis (hips towards the head) points up in the cr
 side 1.25 x the diameter of the circle the detector (or the previous frame's landmarks)
 puts around the body.
 
+The landmarks are read twice, from the crop and from its mirror image (``MIRROR``): the
+model's two guesses of a pose, the second's left and right swapped back, are averaged.
+Its errors are mostly its own bias for what it sees, not noise from frame to frame
+(smoothing its 3D guess over 1-4 frames leaves it within 1-3 mm), and a mirror image is
+what it sees differently: on five shots of the standard suite's renders (push-in-1p,
+pull-out-1p, pan-1p, pan-2p, arc-2p) its 3D guess of the 12 limb joints came 3-4 mm
+nearer the truth on each (PA-MPJPE 62.8 -> 59.3, 97.6 -> 94.3, 48.6 -> 44.3, 58.2 ->
+54.2, 54.4 -> 51.1 mm) and its 2D keypoints 0.3-0.5 px (medians 4.36 -> 3.88, 5.39 ->
+5.04, 5.20 -> 4.93 px at 960x540), for a second pass of the model (about 7 ms a person a
+frame). The two readings are averaged landmark by landmark even where they put a limb on
+opposite sides (a leg in profile, which the model may take for either; a fifth of the
+readings on pan-2p and arc-2p): matching the mirror's sides to the crop's first came out
+worse in 3D on push-in-1p (59.3 -> 62.6 mm) and within 0.7 mm on the others. Its mask,
+visibility and presence are the crop's (the mirror's mean moved the mask IoU by 0.002).
+
 Coordinates: image pixels, corner at (0, 0), pixel centres at +0.5.
 """
 
@@ -20,9 +35,19 @@ from pathlib import Path
 import numpy as np
 
 from reshoot.errors import ReshootError, ShapeError
+from reshoot.keypoints import MEDIAPIPE33
 from reshoot.stages.perceive.models import mediapipe_model
 
 log = logging.getLogger(__name__)
+
+
+def _mirrored(name: str) -> str:
+    """A landmark's name on the body's other side (itself on the middle line)."""
+    for a, b in (("left", "right"), ("right", "left")):
+        if name.startswith(a + "_") or name.endswith("_" + a):
+            return name.replace(a, b)
+    return name
+
 
 INPUT_PX = 256
 """the landmark model's square input (and segmentation) size"""
@@ -31,6 +56,8 @@ ROI_SCALE = 1.25
 NUM_LANDMARKS = 33
 AUX_HIPS, AUX_SCALE = 33, 34
 """auxiliary landmarks: the hip centre and a point on the body circle (the next region)"""
+MIRROR = np.array([MEDIAPIPE33.index(_mirrored(n)) for n in MEDIAPIPE33])
+"""mediapipe's 33 landmarks as a mirror image shows them: each one's other side"""
 
 
 def model_path() -> Path:
@@ -116,7 +143,9 @@ class PoseEstimate:
 class PoseLandmarker:
     """The landmark model, loaded once; :meth:`estimate` runs it on one region."""
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, mirror: bool = True) -> None:
+        """``mirror``: read the landmarks from the crop's mirror image too and average
+        (module docstring); off, the crop's alone."""
         try:
             from ai_edge_litert.interpreter import Interpreter
         except ImportError as exc:  # pragma: no cover - depends on the install
@@ -129,6 +158,27 @@ class PoseLandmarker:
         self._flag = by_shape[(1, 1)]  # a person is in the region (probability)
         self._segmentation = by_shape[(1, INPUT_PX, INPUT_PX, 1)]  # person mask (logits)
         self._world = by_shape[(1, 3 * (NUM_LANDMARKS + 6))]  # metric landmarks of 39 points, hip-centred, crop axes
+        self.mirror = mirror
+
+    def _run(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The model on a crop (INPUT_PX square, uint8 RGB): its raw landmarks (39, 5:
+        x, y, z crop px, visibility and presence logits) and world landmarks (33, 3: crop
+        axes, metres)."""
+        self._net.set_tensor(self._input, (crop.astype(np.float32) / 255.0)[None])
+        self._net.invoke()
+        raw = self._net.get_tensor(self._landmarks).reshape(-1, 5).astype(np.float64)
+        world = self._net.get_tensor(self._world).reshape(-1, 3)[:NUM_LANDMARKS].astype(np.float64)
+        return raw, world
+
+    def _mirror_reading(self, crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The model's landmarks in the crop's mirror image, put back in the crop: (33, 2)
+        crop px and (33, 3) world, each landmark where the mirror saw its other side."""
+        raw, world = self._run(np.ascontiguousarray(crop[:, ::-1]))
+        xy = raw[:NUM_LANDMARKS, :2][MIRROR]
+        xy[:, 0] = INPUT_PX - xy[:, 0]  # continuous coordinates, corner at 0
+        world = world[MIRROR]
+        world[:, 0] = -world[:, 0]
+        return xy, world
 
     def estimate(self, rgb: np.ndarray, roi: Roi) -> PoseEstimate:
         """Landmarks and mask of the person in ``roi`` of the image ``rgb`` (H, W, 3) uint8."""
@@ -138,15 +188,17 @@ class PoseLandmarker:
             raise ShapeError(f"PoseLandmarker.estimate: expected an (H, W, 3) uint8 RGB image, received {rgb.shape} {rgb.dtype}")
         M = roi.crop_to_image()
         crop = _warp(rgb, M, (INPUT_PX, INPUT_PX), cv2.INTER_LINEAR)
-        self._net.set_tensor(self._input, (crop.astype(np.float32) / 255.0)[None])
-        self._net.invoke()
-        raw = self._net.get_tensor(self._landmarks).reshape(-1, 5)  # x, y, z, visibility, presence (crop px)
-        xy = raw[:, :2] @ M[:, :2].T + M[:, 2]
+        raw, world = self._run(crop)  # x, y, z, visibility, presence (crop px); world: crop axes
         score = float(self._net.get_tensor(self._flag).ravel()[0])  # already a probability (mediapipe thresholds it raw)
         mask_crop = _sigmoid(self._net.get_tensor(self._segmentation)[0, :, :, 0]).astype(np.float32)
+        xy_crop = raw[:, :2].copy()
+        if self.mirror:  # the 33 landmarks (not the auxiliary region points): the two readings' mean
+            xy_mirror, world_mirror = self._mirror_reading(crop)
+            xy_crop[:NUM_LANDMARKS] = 0.5 * (xy_crop[:NUM_LANDMARKS] + xy_mirror)
+            world = 0.5 * (world + world_mirror)
+        xy = xy_crop @ M[:, :2].T + M[:, 2]
         next_roi = Roi.around_body(xy[AUX_HIPS], xy[AUX_SCALE])
         # world landmarks: the crop's axes turned back to the image's (mediapipe's WorldLandmarkProjection)
-        world = self._net.get_tensor(self._world).reshape(-1, 3)[:NUM_LANDMARKS].astype(np.float64)
         crop_axes = M[:, :2] / np.linalg.norm(M[:, 0])  # columns: the crop's right and down, in image axes
         world[:, :2] = world[:, :2] @ crop_axes.T
         return PoseEstimate(kpts_px=xy[:NUM_LANDMARKS], visibility=_sigmoid(raw[:NUM_LANDMARKS, 3]),
