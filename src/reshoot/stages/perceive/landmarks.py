@@ -15,9 +15,10 @@ Its errors are mostly its own bias for what it sees, not noise from frame to fra
 what it sees differently: on five shots of the standard suite's renders (push-in-1p,
 pull-out-1p, pan-1p, pan-2p, arc-2p) its 3D guess of the 12 limb joints came 3-4 mm
 nearer the truth on each (PA-MPJPE 62.8 -> 59.3, 97.6 -> 94.3, 48.6 -> 44.3, 58.2 ->
-54.2, 54.4 -> 51.1 mm) and its 2D keypoints 0.3-0.5 px (medians 4.36 -> 3.88, 5.39 ->
-5.04, 5.20 -> 4.93 px at 960x540), for a second pass of the model (about 7 ms a person a
-frame). The two readings are averaged landmark by landmark even where they put a limb on
+54.2, 54.4 -> 51.1 mm) and its 2D keypoints 0.3-0.5 px (push-in-1p, pan-1p, pan-2p:
+medians 4.36 -> 3.88, 5.39 -> 5.04, 5.20 -> 4.93 px at 960x540; 4.86 -> 4.59 px over the
+suite's 16 shots, the bench's runs before and after), for a second pass of the model
+(perceive 67 -> 75 ms a frame on the suite). The two readings are averaged landmark by landmark even where they put a limb on
 opposite sides (a leg in profile, which the model may take for either; a fifth of the
 readings on pan-2p and arc-2p): matching the mirror's sides to the crop's first came out
 worse in 3D on push-in-1p (59.3 -> 62.6 mm) and within 0.7 mm on the others. Its mask,
