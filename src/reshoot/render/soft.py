@@ -18,7 +18,7 @@ silhouette at sigma 0.5 is 5 % larger than its hard one, an actor's in the refin
 stage's outline window (sigma 0.25) 12 %, so the outline fits shrink the bodies a
 little. The largest of the triangles' coverages instead (a sigmoid of the signed
 distance to the edge) keeps the area (0.4 %, 4.8 %) but fitted the standard suite's
-bodies worse (README, "what caps person IoU"; branch ``soft-max-coverage``). A triangle
+bodies worse (README, "what caps person IoU"). A triangle
 with no edge on the contour covers its inside fully and is drawn hard (the pixels near
 its edges are inside its neighbours). Far from a triangle D_j vanishes, so only the
 pixels within ``reach`` of each contour triangle's box are evaluated (``cull_below``:

@@ -66,7 +66,7 @@ Measured after refine (its body steps rerun on the bench's inputs): at 0 (every 
 the actor's own scale: the mesh as fitted) dolly-zoom-2p's person IoU went 0.825 -> 0.864
 but W-MPJPE was worse on each of six shots (track-1p 78 -> 124 mm, arc-1p 59 -> 91); at
 0.2, dolly-zoom-2p's W-MPJPE 154 -> 283 mm. Holding the fit's standing soles on the
-ground instead (so that depth and size agree; branch ``ground-contact-fit``) made person
+ground instead (so that depth and size agree; a session's branch, not kept) made person
 IoU and 2D joints worse on each of 12 shots and W-MPJPE better on four."""
 DEPTH_WINDOW = 11
 """frames in the running median of the per-frame depth (a foot misplaced for fewer than
