@@ -18,11 +18,12 @@ nearer the truth on each (PA-MPJPE 62.8 -> 59.3, 97.6 -> 94.3, 48.6 -> 44.3, 58.
 54.2, 54.4 -> 51.1 mm) and its 2D keypoints 0.3-0.5 px (push-in-1p, pan-1p, pan-2p:
 medians 4.36 -> 3.88, 5.39 -> 5.04, 5.20 -> 4.93 px at 960x540; 4.86 -> 4.59 px over the
 suite's 16 shots, the bench's runs before and after), for a second pass of the model
-(perceive 67 -> 75 ms a frame on the suite). The two readings are averaged landmark by landmark even where they put a limb on
-opposite sides (a leg in profile, which the model may take for either; a fifth of the
-readings on pan-2p and arc-2p): matching the mirror's sides to the crop's first came out
-worse in 3D on push-in-1p (59.3 -> 62.6 mm) and within 0.7 mm on the others. Its mask,
-visibility and presence are the crop's (the mirror's mean moved the mask IoU by 0.002).
+(perceive 67 -> 75 ms a frame on the suite). The two readings are averaged landmark by
+landmark even where they put a limb on opposite sides (a leg in profile, which the model
+may take for either; a fifth of the readings on pan-2p and arc-2p): matching the
+mirror's sides to the crop's first came out worse in 3D on push-in-1p (59.3 -> 62.6 mm)
+and within 0.7 mm on the others. Its mask, visibility and presence are the crop's (the
+mirror's mean moved the mask IoU by 0.002).
 
 Coordinates: image pixels, corner at (0, 0), pixel centres at +0.5.
 """
