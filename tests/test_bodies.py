@@ -219,6 +219,20 @@ def test_the_ground_smooths_where_a_body_is_not_how_its_fit_wavers():
     assert np.abs(placed / true_depth - 1.0).max() < 0.015  # the wavering was 5 %
 
 
+def test_a_body_walking_in_before_its_feet_are_seen_keeps_its_scale_not_its_place():
+    # the first 20 frames show no feet (the actor walks in from the edge): nothing places
+    # the body there, so it keeps the scale the first placed frame found and moves as
+    # fitted (walking towards the camera), not frozen where it was first put down
+    from reshoot.stages.bodies.world import _frame_scale
+
+    t = np.arange(60)
+    true_depth = 8.0 - 0.05 * t  # metres: 1 m nearer by the first placed frame
+    fitted = true_depth / 1.1
+    ok = t >= 20
+    placed = _frame_scale(np.full(60, 1.1), ok, 1.1, fitted) * fitted
+    assert np.abs(placed / true_depth - 1.0).max() < 1e-9  # held place: 7.0 m where the truth is 8.0
+
+
 def test_feet_folded_into_the_frame_of_an_actor_cut_by_its_bottom_edge_are_not_trusted():
     from reshoot.shot import ActorObservations
     from reshoot.stages.bodies.stage import trusted_confidence
