@@ -152,7 +152,12 @@ def _frame_scale(ratio: np.ndarray, ok: np.ndarray, own: float, depth: np.ndarra
     fitted depth's frames (walking in from the edge, the feet not yet seen) keeps moving
     as fitted, not frozen at the depth it was first placed at. Measured after refine (the
     bodies and refine stages rerun on a bench run's inputs): W-MPJPE push-in-1p 88 -> 80
-    mm, pull-out-1p 154 -> 153, the other 14 shots within 2 mm (median 101 -> 98)."""
+    mm, pull-out-1p 154 -> 153, the other 14 shots within 2 mm (median 101 -> 98); on
+    another run's renders pull-out-1p 161 -> 155, track-2p 165 -> 170, the others within
+    2 mm. Continuing the ends of the Gaussian by point reflection (2 x_0 - x_i: exact on a
+    steady walk, where the repeated end pulls the last frames in by up to 1 %) was worse
+    on that run's shots it moved (static-1p 148 -> 151, pan-2p 126 -> 129, arc-2p 107 ->
+    111): the placed depth is noisy at the ends, and a reflection carries the noise on."""
     T = len(ratio)
     if ok.sum() < 2:
         return np.full(T, own)
@@ -160,19 +165,8 @@ def _frame_scale(ratio: np.ndarray, ok: np.ndarray, own: float, depth: np.ndarra
     placed = np.interp(idx, idx[ok], ratio[ok] * depth[ok])
     first, last = idx[ok][[0, -1]]
     placed[:first], placed[last + 1 :] = ratio[first] * depth[:first], ratio[last] * depth[last + 1 :]
-    placed = _smooth(median_filter(placed, min(DEPTH_WINDOW, T), mode="nearest"), DEPTH_SMOOTH)
+    placed = gaussian_filter1d(median_filter(placed, min(DEPTH_WINDOW, T), mode="nearest"), DEPTH_SMOOTH, mode="nearest")
     return np.clip(placed / depth, own * (1 - FRAME_DEPTH_RANGE), own * (1 + FRAME_DEPTH_RANGE))
-
-
-def _smooth(x: np.ndarray, sd: float) -> np.ndarray:
-    """``x`` (T,) through a Gaussian of ``sd`` samples, its ends continued by point
-    reflection (2 x_0 - x_i): a steady walk towards the camera stays where it is at the
-    shot's first and last frames (a repeated end would pull them inwards, 6 cm at 1.5 m/s)."""
-    n = min(int(4 * sd) + 1, len(x) - 1)
-    if n < 1:
-        return x.copy()
-    ext = np.concatenate([2 * x[0] - x[n:0:-1], x, 2 * x[-1] - x[-2 : -n - 2 : -1]])
-    return gaussian_filter1d(ext, sd, mode="nearest")[n : n + len(x)]
 
 
 def _level_on_feet(fits: list, T_world_cam: np.ndarray, tilt: bool = True) -> tuple[np.ndarray, str, list[str]]:
