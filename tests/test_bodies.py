@@ -230,9 +230,9 @@ def test_a_body_walking_in_before_its_feet_are_seen_keeps_its_scale_not_its_plac
     fitted = true_depth / 1.1
     ok = t >= 20
     placed = _frame_scale(np.full(60, 1.1), ok, 1.1, fitted) * fitted
-    # the place held would stand it at 7.0 m where the truth is 8.0 (12.5 % off); the scale
-    # held is exact but for the smoothing's repeated ends (the Gaussian pulls a steady
-    # walk's first and last frames in by 0.8 % here)
+    # the place held would stand it at 7.0 m where the truth is 8.0 (10 % off after the
+    # clip to the actor's own scale); the scale held is exact but for the smoothing's
+    # repeated ends (the Gaussian pulls a steady walk's first and last frames in by 0.8 %)
     assert np.abs(placed / true_depth - 1.0).max() < 0.01
     assert np.abs(placed / true_depth - 1.0)[5:55].max() < 1e-3
 
