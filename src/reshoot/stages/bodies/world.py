@@ -153,8 +153,9 @@ def _frame_scale(ratio: np.ndarray, ok: np.ndarray, own: float, depth: np.ndarra
     as fitted, not frozen at the depth it was first placed at. Measured after refine (the
     bodies and refine stages rerun on a bench run's inputs): W-MPJPE push-in-1p 88 -> 80
     mm, pull-out-1p 154 -> 153, the other 14 shots within 2 mm (median 101 -> 98); on
-    another run's renders pull-out-1p 161 -> 155, track-2p 165 -> 170, the others within
-    2 mm. Continuing the ends of the Gaussian by point reflection (2 x_0 - x_i: exact on a
+    another run's renders pull-out-1p 161 -> 155, track-2p 165 -> 170, static-1p, pan-2p
+    and arc-2p within 1.5 mm (the other 11 within 2 mm with the first version, below).
+    Continuing the ends of the Gaussian by point reflection (2 x_0 - x_i: exact on a
     steady walk, where the repeated end pulls the last frames in by up to 1 %) was worse
     on that run's shots it moved (static-1p 148 -> 151, pan-2p 126 -> 129, arc-2p 107 ->
     111): the placed depth is noisy at the ends, and a reflection carries the noise on."""
